@@ -1,0 +1,126 @@
+import { canonicalHeaderName, headerKey } from './header-names';
+
+/** One header field line as received or set: canonical name, lower-cased key, raw value. */
+export interface HeaderField {
+  /** Name as it is serialized (canonical spelling, compact forms expanded). */
+  readonly name: string;
+  /** Lower-cased full name, for lookups. */
+  readonly key: string;
+  /** The value as written, with line folding already replaced by a single space. */
+  readonly value: string;
+}
+
+/**
+ * The header section of a message: ordered, case-insensitive, compact forms expanded. Several
+ * lines of one header stay separate lines; splitting comma-separated values is the job of the
+ * typed codecs (see {@link HeaderCodec}). Unknown headers are kept verbatim.
+ */
+export class SipHeaders {
+  private fields: HeaderField[];
+
+  constructor(fields: HeaderField[] = []) {
+    this.fields = fields;
+  }
+
+  /** A field from a name as written and a raw value. */
+  static field(name: string, value: string): HeaderField {
+    return { name: canonicalHeaderName(name), key: headerKey(name), value };
+  }
+
+  /** The first value of `name`, or `undefined`. */
+  get(name: string): string | undefined {
+    const key = headerKey(name);
+    for (const f of this.fields) if (f.key === key) return f.value;
+    return undefined;
+  }
+
+  /** Every line of `name`, in order. */
+  getAll(name: string): string[] {
+    const key = headerKey(name);
+    const out: string[] = [];
+    for (const f of this.fields) if (f.key === key) out.push(f.value);
+    return out;
+  }
+
+  /** Whether at least one line of `name` is present. */
+  has(name: string): boolean {
+    const key = headerKey(name);
+    return this.fields.some((f) => f.key === key);
+  }
+
+  /** How many lines of `name` are present. */
+  count(name: string): number {
+    const key = headerKey(name);
+    let n = 0;
+    for (const f of this.fields) if (f.key === key) n++;
+    return n;
+  }
+
+  /**
+   * Replaces every line of `name` by `values` (one line each), at the position of the first
+   * existing line, or at the end.
+   */
+  set(name: string, values: string | readonly string[]): void {
+    const list = typeof values === 'string' ? [values] : values;
+    const key = headerKey(name);
+    const canonical = canonicalHeaderName(name);
+    const idx = this.fields.findIndex((f) => f.key === key);
+    const rest = this.fields.filter((f) => f.key !== key);
+    const added = list.map((value) => ({ name: canonical, key, value }));
+    if (idx < 0) {
+      this.fields = [...rest, ...added];
+    } else {
+      const before = this.fields.slice(0, idx).filter((f) => f.key !== key);
+      this.fields = [...before, ...added, ...rest.slice(before.length)];
+    }
+  }
+
+  /** Adds a line of `name` after the existing ones (at the end when none). */
+  append(name: string, value: string): void {
+    this.fields.push(SipHeaders.field(name, value));
+  }
+
+  /** Adds a line of `name` before every other line of it (as a proxy adds its Via). */
+  prepend(name: string, value: string): void {
+    const key = headerKey(name);
+    const idx = this.fields.findIndex((f) => f.key === key);
+    const f = SipHeaders.field(name, value);
+    if (idx < 0) this.fields.push(f);
+    else this.fields.splice(idx, 0, f);
+  }
+
+  /** Removes every line of `name`; returns whether any was present. */
+  delete(name: string): boolean {
+    const key = headerKey(name);
+    const before = this.fields.length;
+    this.fields = this.fields.filter((f) => f.key !== key);
+    return this.fields.length !== before;
+  }
+
+  /** Every field in order. */
+  all(): readonly HeaderField[] {
+    return this.fields;
+  }
+
+  /** How many header lines there are. */
+  get size(): number {
+    return this.fields.length;
+  }
+
+  /** A deep copy. */
+  clone(): SipHeaders {
+    return new SipHeaders([...this.fields]);
+  }
+}
+
+/**
+ * How one header is read and written as a typed value. `parse` receives every line of the
+ * header (a header may be spread over several lines and comma-separated within each) and throws
+ * a `SipParseError` on malformed input; `format` returns the lines to write.
+ */
+export interface HeaderCodec<T> {
+  /** Canonical header name. */
+  readonly name: string;
+  parse(lines: readonly string[]): T;
+  format(value: T): string[];
+}

@@ -5,3 +5,10 @@
  * sdp (RFC 3264), transaction (§17), dialog (§12-§14, RFC 6665), ua.
  */
 export * from './message/index';
+export * from './transport/index';
+export * from './dns/index';
+export * from './auth/index';
+export * from './sdp/index';
+export * from './transaction/index';
+export * from './dialog/index';
+export * from './ua/index';

@@ -13,7 +13,7 @@ export function sharedTestConfig(project: string, extra: { testTimeout?: number;
       include: extra.include ?? ['test/**/*.test.ts', 'src/**/*.test.ts'],
       environment: 'node',
       testTimeout: extra.testTimeout ?? 10_000,
-      reporters: process.env.CI ? ['default', ['json', { outputFile: `../../reports/${project}.json` }]] : ['default', ['json', { outputFile: `../../reports/${project}.json` }]],
+      reporters: ['default', ['json', { outputFile: `../../reports/${project}.json` }]],
       pool: 'forks',
     },
   };

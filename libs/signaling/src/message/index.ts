@@ -6,5 +6,27 @@ export { SipMessageBase, SipRequest, SipResponse, type SipMessage } from './mess
 export { H } from './codecs';
 export { formatUri, formatNameAddr, formatVia, formatParams, formatCSeq, formatMediaType, formatAuth, quote, isToken } from './format';
 export { SipParseError, SipLimitError } from './errors';
-export { parseUri, parseNameAddr } from './parse-values';
+export {
+  parseUri,
+  parseNameAddr,
+  parseNameAddrList,
+  parseViaList,
+  parseCSeq,
+  parseMediaType,
+  parseMediaTypeList,
+  parseAuth,
+  parseEvent,
+  parseTokenList,
+  parseSubscriptionState,
+  parseReplaces,
+  parseReferToReplaces,
+  parseInfoList,
+  parseReasonList,
+  parseRetryAfter,
+  parseDeltaSeconds,
+  uriEquals,
+  unescapeUri,
+} from './parse-values';
+export { parseMessage, type ParseMessageOptions } from './parser';
+export { validateRequest, checkMessage, type UasCapabilities, type ValidationFailure } from './validate';
 export { createResponse, newBranch, randomToken, REASON_PHRASES } from './builders';

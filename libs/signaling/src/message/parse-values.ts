@@ -2,7 +2,14 @@
  * Parsers of header values (RFC 3261 §25 grammar). Each throws `SipParseError` (with the header
  * name and the status a UAS should answer) on malformed input and never anything else.
  *
- * STUB: signatures only; the message-layer work implements them.
+ * The values given to these parsers are header values as the message parser stores them: line
+ * folding already replaced by a single SP (RFC 3261 §7.3.1), so "LWS" here is SP / HTAB.
+ *
+ * Conventions of the values produced:
+ * - parameter names are lower-cased; parameter values are kept as written (a quoted value keeps
+ *   its quotes, so it serializes back unchanged); a flag parameter (`;lr`) is `null`;
+ * - URI user, password and header values are kept as written (escaped): see {@link unescapeUri};
+ * - auth-param values are unquoted (RFC 3261 §25.1 quoted-pair resolved).
  */
 import { SipParseError } from './errors';
 import type {
@@ -13,41 +20,904 @@ import type {
   InfoValue,
   MediaType,
   NameAddr,
+  Params,
   ReasonValue,
   ReplacesValue,
   RetryAfterValue,
+  SipUri,
   SubscriptionStateValue,
+  TelUri,
   Uri,
   Via,
 } from './types';
 
-const todo = (what: string): never => {
-  throw new SipParseError(`${what}: parser not implemented yet`);
-};
+// ---------------------------------------------------------------------------------------------
+// Character classes (RFC 3261 §25.1), as lookup tables over ASCII.
+
+const SP = 0x20;
+const HT = 0x09;
+const DQUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+const F_TOKEN = 1; // token chars: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~"
+const F_ALNUM = 2;
+const F_HEX = 4;
+const F_UNRESERVED = 8; // alphanum / mark
+const F_USER = 16; // unreserved / user-unreserved ("&" / "=" / "+" / "$" / "," / ";" / "?" / "/")
+const F_PASSWORD = 32; // unreserved / "&" / "=" / "+" / "$" / ","
+const F_PARAMCHAR = 64; // unreserved / param-unreserved ("[" / "]" / "/" / ":" / "&" / "+" / "$")
+const F_HOST = 128; // hostname / IPv4 chars (alphanum / "-" / "." ; "_" tolerated)
+const F_SCHEME = 256; // ALPHA / DIGIT / "+" / "-" / "."
+const F_WORD = 512; // Call-ID word chars (§25.1 word)
+const F_HNV = 1024; // unreserved / hnv-unreserved ("[" / "]" / "/" / "?" / ":" / "+" / "$")
+
+const CLASS = new Uint16Array(128);
+function mark(chars: string, flag: number): void {
+  for (let i = 0; i < chars.length; i++) CLASS[chars.charCodeAt(i)]! |= flag;
+}
+const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+mark(ALNUM, F_ALNUM | F_TOKEN | F_UNRESERVED | F_USER | F_PASSWORD | F_PARAMCHAR | F_HOST | F_SCHEME | F_WORD | F_HNV);
+mark('0123456789abcdefABCDEF', F_HEX);
+mark("-.!%*_+`'~", F_TOKEN);
+mark("-_.!~*'()", F_UNRESERVED | F_USER | F_PASSWORD | F_PARAMCHAR | F_HNV);
+mark('&=+$,;?/', F_USER);
+mark('&=+$,', F_PASSWORD);
+mark('[]/:&+$', F_PARAMCHAR);
+mark('[]/?:+$', F_HNV);
+mark('-._', F_HOST);
+mark('+-.', F_SCHEME);
+mark('-.!%*_+`\'~()<>:\\"/[]?{}', F_WORD);
+
+const has = (c: number, flag: number): boolean => c < 128 && (CLASS[c]! & flag) !== 0;
+const isWs = (c: number): boolean => c === SP || c === HT || c === 0x0d || c === 0x0a;
+
+function fail(what: string, header: string | undefined, status = 400): never {
+  throw new SipParseError(header ? `${header}: ${what}` : what, header ? { header, status } : { status });
+}
+
+function skipWs(s: string, i: number): number {
+  while (i < s.length && isWs(s.charCodeAt(i))) i++;
+  return i;
+}
+
+function isTokenString(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) if (!has(s.charCodeAt(i), F_TOKEN)) return false;
+  return true;
+}
+
+/** End of a token starting at `i` (== i when there is none). */
+function tokenEnd(s: string, i: number): number {
+  while (i < s.length && has(s.charCodeAt(i), F_TOKEN)) i++;
+  return i;
+}
+
+/** Reads a token at `i` (after SWS) or fails. Returns [token, end]. */
+function readToken(s: string, i: number, header: string, what: string): [string, number] {
+  i = skipWs(s, i);
+  const end = tokenEnd(s, i);
+  if (end === i) fail(`expected ${what}`, header);
+  return [s.slice(i, end), end];
+}
+
+/**
+ * A quoted-string starting at `s[i] === '"'` (RFC 3261 §25.1). Returns the unescaped content and
+ * the index after the closing quote.
+ */
+function readQuoted(s: string, i: number, header: string): [string, number] {
+  let out = '';
+  let start = i + 1;
+  for (let j = i + 1; j < s.length; j++) {
+    const c = s.charCodeAt(j);
+    if (c === BACKSLASH) {
+      // RFC 3261 §25.1: quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F)
+      if (j + 1 >= s.length) break;
+      const n = s.charCodeAt(j + 1);
+      if (n === 0x0a || n === 0x0d || n > 0x7f) fail('invalid quoted-pair', header);
+      out += s.slice(start, j) + s[j + 1];
+      j++;
+      start = j + 1;
+    } else if (c === DQUOTE) {
+      return [out + s.slice(start, j), j + 1];
+    }
+  }
+  return fail('unterminated quoted-string', header);
+}
+
+/** Index after a quoted-string starting at `i`, kept as written. */
+function skipQuoted(s: string, i: number, header: string): number {
+  return readQuoted(s, i, header)[1];
+}
+
+/**
+ * `*( SEMI generic-param )` starting at `i` (which is at `;` or at the end / a stop char).
+ * generic-param = token [ EQUAL gen-value ]; gen-value = token / host / quoted-string.
+ * Stops (without consuming) at `,` when `stopAtComma`, or at end. Returns the index after.
+ */
+function readParams(s: string, i: number, params: Params, header: string, stopAtComma: boolean): number {
+  for (;;) {
+    i = skipWs(s, i);
+    if (i >= s.length) return i;
+    const c = s.charCodeAt(i);
+    if (c === 0x2c /* , */ && stopAtComma) return i;
+    if (c !== 0x3b /* ; */) fail(`unexpected "${s[i]}" where a parameter was expected`, header);
+    i = skipWs(s, i + 1);
+    const ne = tokenEnd(s, i);
+    if (ne === i) fail('empty parameter name', header);
+    const name = s.slice(i, ne).toLowerCase();
+    i = skipWs(s, ne);
+    if (i < s.length && s.charCodeAt(i) === 0x3d /* = */) {
+      i = skipWs(s, i + 1);
+      if (i < s.length && s.charCodeAt(i) === DQUOTE) {
+        const e = skipQuoted(s, i, header);
+        params.set(name, s.slice(i, e));
+        i = e;
+      } else {
+        const vs = i;
+        // token / host (IPv6 reference included)
+        while (i < s.length) {
+          const v = s.charCodeAt(i);
+          if (has(v, F_TOKEN) || v === 0x3a /* : */ || v === 0x5b /* [ */ || v === 0x5d /* ] */ || v >= 0x80) i++;
+          else break;
+        }
+        params.set(name, s.slice(vs, i));
+      }
+    } else {
+      params.set(name, null);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// URIs
 
 /** The one value of a header that must appear once (RFC 4475 §3.3.8: several is a 400). */
 export function singleValue(lines: readonly string[], header: string): string {
   if (lines.length !== 1) throw new SipParseError(`${header} must appear exactly once`, { header, status: 400 });
   return lines[0]!;
 }
-export function parseUri(_text: string): Uri { return todo('parseUri'); }
-export function parseNameAddr(_value: string, _header: string): NameAddr { return todo('parseNameAddr'); }
-export function parseNameAddrList(_value: string, _header: string): NameAddr[] { return todo('parseNameAddrList'); }
-export function parseViaList(_value: string, _header: string): Via[] { return todo('parseViaList'); }
-export function parseCallId(_value: string, _header: string): string { return todo('parseCallId'); }
-export function parseCSeq(_value: string, _header: string): CSeq { return todo('parseCSeq'); }
-export function parseContact(_lines: readonly string[], _header: string): ContactValue { return todo('parseContact'); }
-export function parseMaxForwards(_value: string, _header: string): number { return todo('parseMaxForwards'); }
-export function parseContentLength(_value: string, _header: string): number { return todo('parseContentLength'); }
-export function parseMediaType(_value: string, _header: string): MediaType { return todo('parseMediaType'); }
-export function parseMediaTypeList(_value: string, _header: string): MediaType[] { return todo('parseMediaTypeList'); }
-export function parseDeltaSeconds(_value: string, _header: string): number { return todo('parseDeltaSeconds'); }
-export function parseAuth(_value: string, _header: string): AuthValue { return todo('parseAuth'); }
-export function parseEvent(_value: string, _header: string): EventValue { return todo('parseEvent'); }
-export function parseTokenList(_value: string, _header: string): string[] { return todo('parseTokenList'); }
-export function parseSubscriptionState(_value: string, _header: string): SubscriptionStateValue { return todo('parseSubscriptionState'); }
-export function parseReferSub(_value: string, _header: string): boolean { return todo('parseReferSub'); }
-export function parseReplaces(_value: string, _header: string): ReplacesValue { return todo('parseReplaces'); }
-export function parseInfoList(_value: string, _header: string): InfoValue[] { return todo('parseInfoList'); }
-export function parseReasonList(_value: string, _header: string): ReasonValue[] { return todo('parseReasonList'); }
-export function parseRetryAfter(_value: string, _header: string): RetryAfterValue { return todo('parseRetryAfter'); }
+
+/**
+ * Percent-decodes `s` (RFC 3261 §19.1.2, RFC 3986 §2.1): `%HH` sequences become the octets they
+ * stand for, read as UTF-8. A `%` not followed by two hex digits is kept as written.
+ */
+export function unescapeUri(s: string): string {
+  if (s.indexOf('%') < 0) return s;
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x25 && i + 2 < s.length && has(s.charCodeAt(i + 1), F_HEX) && has(s.charCodeAt(i + 2), F_HEX)) {
+      bytes.push(parseInt(s.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else if (c < 0x80) {
+      bytes.push(c);
+    } else {
+      const cp = s.codePointAt(i)!;
+      if (cp > 0xffff) i++;
+      for (const b of Buffer.from(String.fromCodePoint(cp), 'utf8')) bytes.push(b);
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+function checkEscapedRun(s: string, from: number, to: number, flag: number, what: string): void {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x25 /* % */) {
+      // RFC 3261 §25.1: escaped = "%" HEXDIG HEXDIG
+      if (i + 2 >= to || !has(s.charCodeAt(i + 1), F_HEX) || !has(s.charCodeAt(i + 2), F_HEX)) fail(`bad escape in ${what}`, undefined);
+      i += 2;
+    } else if (!has(c, flag)) {
+      fail(`invalid character "${s[i]}" in ${what}`, undefined);
+    }
+  }
+}
+
+function parsePort(s: string, from: number, to: number): number {
+  if (to === from || to - from > 5) fail('invalid port', undefined);
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) fail('invalid port', undefined);
+    n = n * 10 + c;
+  }
+  if (n > 65535) fail('port out of range', undefined);
+  return n;
+}
+
+/** Reads a host (hostname, IPv4, or `[IPv6]`) at `i`; returns its end. */
+function hostEnd(s: string, i: number): number {
+  if (s.charCodeAt(i) === 0x5b /* [ */) {
+    const close = s.indexOf(']', i);
+    if (close < 0) fail('unterminated IPv6 reference', undefined);
+    for (let j = i + 1; j < close; j++) {
+      const c = s.charCodeAt(j);
+      if (!(has(c, F_HEX) || c === 0x3a || c === 0x2e)) fail('invalid IPv6 reference', undefined);
+    }
+    if (close === i + 1) fail('empty IPv6 reference', undefined);
+    return close + 1;
+  }
+  let j = i;
+  while (j < s.length && has(s.charCodeAt(j), F_HOST)) j++;
+  if (j === i) fail('missing host', undefined);
+  return j;
+}
+
+function parseSipUri(s: string, scheme: 'sip' | 'sips', start: number): SipUri {
+  let i = start;
+  let user: string | undefined;
+  let password: string | undefined;
+  const at = s.indexOf('@', i);
+  if (at >= 0) {
+    // userinfo = ( user / telephone-subscriber ) [ ":" password ] "@"
+    const colon = s.indexOf(':', i);
+    const userEnd = colon >= 0 && colon < at ? colon : at;
+    if (userEnd === i) fail('empty user part', undefined);
+    checkEscapedRun(s, i, userEnd, F_USER, 'URI user');
+    user = s.slice(i, userEnd);
+    if (userEnd < at) {
+      checkEscapedRun(s, userEnd + 1, at, F_PASSWORD, 'URI password');
+      password = s.slice(userEnd + 1, at);
+    }
+    i = at + 1;
+  }
+  const he = hostEnd(s, i);
+  const host = s.slice(i, he);
+  i = he;
+  let port: number | undefined;
+  if (i < s.length && s.charCodeAt(i) === 0x3a /* : */) {
+    let pe = i + 1;
+    while (pe < s.length && s.charCodeAt(pe) >= 48 && s.charCodeAt(pe) <= 57) pe++;
+    port = parsePort(s, i + 1, pe);
+    i = pe;
+  }
+  const params: Params = new Map();
+  while (i < s.length && s.charCodeAt(i) === 0x3b /* ; */) {
+    let e = i + 1;
+    while (e < s.length && s.charCodeAt(e) !== 0x3b && s.charCodeAt(e) !== 0x3f /* ? */) e++;
+    const eq = s.indexOf('=', i + 1);
+    if (eq >= 0 && eq < e) {
+      if (eq === i + 1) fail('empty URI parameter name', undefined);
+      checkEscapedRun(s, i + 1, eq, F_PARAMCHAR, 'URI parameter');
+      checkEscapedRun(s, eq + 1, e, F_PARAMCHAR, 'URI parameter');
+      params.set(s.slice(i + 1, eq).toLowerCase(), s.slice(eq + 1, e));
+    } else {
+      if (e === i + 1) fail('empty URI parameter', undefined);
+      checkEscapedRun(s, i + 1, e, F_PARAMCHAR, 'URI parameter');
+      params.set(s.slice(i + 1, e).toLowerCase(), null);
+    }
+    i = e;
+  }
+  const headers = new Map<string, string>();
+  if (i < s.length && s.charCodeAt(i) === 0x3f /* ? */) {
+    i++;
+    while (i <= s.length) {
+      let e = s.indexOf('&', i);
+      if (e < 0) e = s.length;
+      const eq = s.indexOf('=', i);
+      if (eq < 0 || eq >= e || eq === i) fail('invalid URI header', undefined);
+      checkEscapedRun(s, i, eq, F_HNV, 'URI header');
+      checkEscapedRun(s, eq + 1, e, F_HNV, 'URI header');
+      headers.set(s.slice(i, eq), s.slice(eq + 1, e));
+      i = e + 1;
+    }
+  } else if (i < s.length) {
+    fail(`unexpected "${s[i]}" in SIP URI`, undefined);
+  }
+  return { kind: 'sip', scheme, user, password, host, port, params, headers };
+}
+
+function parseTelUri(s: string, start: number): TelUri {
+  // RFC 3966 §3: telephone-subscriber = global-number / local-number, then ;par
+  let e = s.indexOf(';', start);
+  if (e < 0) e = s.length;
+  if (e === start) fail('empty tel number', undefined);
+  for (let i = start; i < e; i++) {
+    const c = s.charCodeAt(i);
+    if (!(has(c, F_HEX) || c === 0x2b || c === 0x2d || c === 0x2e || c === 0x28 || c === 0x29 || c === 0x2a || c === 0x23)) {
+      fail(`invalid character "${s[i]}" in tel number`, undefined);
+    }
+  }
+  const params: Params = new Map();
+  let i = e;
+  while (i < s.length) {
+    let pe = s.indexOf(';', i + 1);
+    if (pe < 0) pe = s.length;
+    const eq = s.indexOf('=', i + 1);
+    if (pe === i + 1 || eq === i + 1) fail('empty tel parameter', undefined);
+    if (eq >= 0 && eq < pe) params.set(s.slice(i + 1, eq).toLowerCase(), s.slice(eq + 1, pe));
+    else params.set(s.slice(i + 1, pe).toLowerCase(), null);
+    i = pe;
+  }
+  return { kind: 'tel', scheme: 'tel', number: s.slice(start, e), params };
+}
+
+/**
+ * Parses an absolute URI: `sip:`/`sips:` (RFC 3261 §19.1: user, password, host incl. IPv6
+ * references, port, parameters, headers), `tel:` (RFC 3966), any other scheme as an
+ * {@link AbsoluteUri}. No LWS, `<`, `>` or `"` may appear. Throws `SipParseError` (400).
+ */
+export function parseUri(text: string): Uri {
+  const colon = text.indexOf(':');
+  if (colon <= 0) fail('URI without a scheme', undefined);
+  const c0 = text.charCodeAt(0);
+  if (!((c0 >= 0x41 && c0 <= 0x5a) || (c0 >= 0x61 && c0 <= 0x7a))) fail('invalid URI scheme', undefined);
+  for (let i = 1; i < colon; i++) if (!has(text.charCodeAt(i), F_SCHEME)) fail('invalid URI scheme', undefined);
+  for (let i = colon + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c <= SP || c === 0x3c || c === 0x3e || c === DQUOTE || c === 0x7f) fail('invalid character in URI', undefined);
+  }
+  const scheme = colon === 3 || colon === 4 ? text.slice(0, colon).toLowerCase() : '';
+  if (scheme === 'sip' || scheme === 'sips') return parseSipUri(text, scheme, colon + 1);
+  if (scheme === 'tel') return parseTelUri(text, colon + 1);
+  if (colon + 1 >= text.length) fail('empty URI', undefined);
+  return { kind: 'absolute', scheme: text.slice(0, colon).toLowerCase(), value: text.slice(colon + 1) };
+}
+
+function parseUriIn(text: string, header: string): Uri {
+  try {
+    return parseUri(text);
+  } catch (e) {
+    if (e instanceof SipParseError) fail(e.message, header);
+    throw e;
+  }
+}
+
+const TEL_VISUAL = /[-.()]/g;
+
+function paramsEqualCi(a: string | null | undefined, b: string | null | undefined): boolean {
+  if (a === b) return true;
+  if (a == null || b == null) return false;
+  return unescapeUri(a).toLowerCase() === unescapeUri(b).toLowerCase();
+}
+
+/**
+ * Whether two URIs are equivalent (RFC 3261 §19.1.4): user and password compared
+ * case-sensitively after unescaping, host case-insensitively, port/transport/user/ttl/method/maddr
+ * parameters must appear in both or neither, other parameters only compared when in both, URI
+ * headers must all match. `tel:` URIs compare per RFC 3966 §4 (visual separators ignored), other
+ * schemes by scheme and exact text.
+ */
+export function uriEquals(a: Uri, b: Uri): boolean {
+  if (a.kind !== b.kind || a.scheme !== b.scheme) return false;
+  if (a.kind === 'absolute' && b.kind === 'absolute') return a.value === b.value;
+  if (a.kind === 'tel' && b.kind === 'tel') {
+    // RFC 3966 §4: phone numbers compare digit by digit, ignoring visual separators; parameters
+    // compare as sets with case-insensitive names and values.
+    if (a.number.replace(TEL_VISUAL, '').toLowerCase() !== b.number.replace(TEL_VISUAL, '').toLowerCase()) return false;
+    if (a.params.size !== b.params.size) return false;
+    for (const [k, v] of a.params) if (!b.params.has(k) || !paramsEqualCi(v, b.params.get(k))) return false;
+    return true;
+  }
+  if (a.kind !== 'sip' || b.kind !== 'sip') return false;
+  // RFC 3261 §19.1.4: Comparison of the userinfo of SIP and SIPS URIs is case-sensitive.
+  const ua = a.user === undefined ? undefined : unescapeUri(a.user);
+  const ub = b.user === undefined ? undefined : unescapeUri(b.user);
+  if (ua !== ub) return false;
+  const pa = a.password === undefined ? undefined : unescapeUri(a.password);
+  const pb = b.password === undefined ? undefined : unescapeUri(b.password);
+  if (pa !== pb) return false;
+  // RFC 3261 §19.1.4: Comparison of all other components of the URI is case-insensitive
+  // unless explicitly defined otherwise.
+  if (a.host.toLowerCase() !== b.host.toLowerCase()) return false;
+  // RFC 3261 §19.1.4: A URI omitting any component with a default value will not match a URI
+  // explicitly containing that component with its default value.
+  if (a.port !== b.port) return false;
+  const decode = (p: Params): Map<string, string | null> => {
+    const m = new Map<string, string | null>();
+    for (const [k, v] of p) m.set(unescapeUri(k).toLowerCase(), v);
+    return m;
+  };
+  const ap = decode(a.params);
+  const bp = decode(b.params);
+  // RFC 3261 §19.1.4: A URI that includes an maddr, ttl, user, method or transport parameter
+  // will not match a URI without it ... Any uri-parameter appearing in both URIs must match.
+  for (const k of ['user', 'ttl', 'method', 'maddr', 'transport']) if (ap.has(k) !== bp.has(k)) return false;
+  for (const [k, v] of ap) if (bp.has(k) && !paramsEqualCi(v, bp.get(k))) return false;
+  // RFC 3261 §19.1.4: URI header components are never ignored. Any present header component
+  // MUST be present in both URIs and match for the URIs to match.
+  if (a.headers.size !== b.headers.size) return false;
+  const bh = new Map<string, string>();
+  for (const [k, v] of b.headers) bh.set(unescapeUri(k).toLowerCase(), unescapeUri(v));
+  for (const [k, v] of a.headers) {
+    const other = bh.get(unescapeUri(k).toLowerCase());
+    if (other === undefined || other !== unescapeUri(v)) return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// name-addr / addr-spec
+
+/**
+ * Reads one `( name-addr / addr-spec ) *( SEMI param )` at `i`. Stops at `,` (when `inList`) or
+ * the end. Returns the value and the index after it.
+ */
+function readNameAddr(s: string, i: number, header: string, inList: boolean): [NameAddr, number] {
+  i = skipWs(s, i);
+  if (i >= s.length) fail('empty address', header);
+  let displayName: string | undefined;
+  let uriText: string;
+  let c = s.charCodeAt(i);
+  if (c === DQUOTE) {
+    [displayName, i] = readQuoted(s, i, header);
+    i = skipWs(s, i);
+    if (i >= s.length || s.charCodeAt(i) !== 0x3c) fail('display name not followed by <', header);
+    c = 0x3c;
+  } else if (c !== 0x3c) {
+    // A token display name (*(token LWS)), with or without LWS before "<" (RFC 4475 §3.1.1.6),
+    // or an addr-spec.
+    let j = i;
+    while (j < s.length) {
+      const d = s.charCodeAt(j);
+      if (has(d, F_TOKEN) || d === SP || d === HT) j++;
+      else break;
+    }
+    if (j < s.length && s.charCodeAt(j) === 0x3c) {
+      displayName = s.slice(i, j).trim().split(/[ \t]+/).join(' ');
+      i = j;
+      c = 0x3c;
+    }
+  }
+  if (c === 0x3c) {
+    const close = s.indexOf('>', i + 1);
+    if (close < 0) fail('missing >', header);
+    uriText = s.slice(i + 1, close);
+    // RFC 3261 §25.1: LAQUOT = SWS "<" and RAQUOT = ">" SWS: no LWS inside the brackets
+    // (RFC 4475 §3.1.2.14).
+    i = close + 1;
+  } else {
+    // RFC 3261 §20.10: in addr-spec form, parameters after the URI are header parameters.
+    let end = i;
+    while (end < s.length) {
+      const d = s.charCodeAt(end);
+      if (isWs(d) || (d === 0x2c && inList)) break;
+      end++;
+    }
+    const at = s.indexOf('@', i);
+    let from = at >= 0 && at < end ? at : s.indexOf(':', i);
+    if (from < 0 || from >= end) from = i;
+    let uriEnd = from;
+    while (uriEnd < end) {
+      const d = s.charCodeAt(uriEnd);
+      if (d === 0x3b) break;
+      if (d === 0x3f /* ? */ || d === 0x2c /* , */) {
+        // RFC 3261 §20.10: a URI containing a comma, question mark or semicolon MUST be
+        // enclosed in angle brackets (RFC 4475 §3.1.2.13).
+        fail('an addr-spec whose URI contains "," or "?" must be enclosed in <>', header);
+      }
+      uriEnd++;
+    }
+    uriText = s.slice(i, uriEnd);
+    i = uriEnd;
+  }
+  const uri = parseUriIn(uriText, header);
+  const params: Params = new Map();
+  i = readParams(s, i, params, header, inList);
+  return [{ displayName, uri, params }, i];
+}
+
+/**
+ * One name-addr or addr-spec with header parameters (From, To, Refer-To, Referred-By, ...;
+ * RFC 3261 §20.10, §25.1). Quoted display names are unescaped; token display names have their
+ * LWS collapsed to one SP. Throws `SipParseError` (400).
+ */
+export function parseNameAddr(value: string, header: string): NameAddr {
+  const [na, end] = readNameAddr(value, 0, header, false);
+  if (skipWs(value, end) !== value.length) fail('trailing characters after address', header);
+  return na;
+}
+
+/**
+ * A comma-separated list of name-addr / addr-spec values (Route, Record-Route, Contact, ...).
+ * Commas inside quotes and `<>` do not split. Throws `SipParseError` (400).
+ */
+export function parseNameAddrList(value: string, header: string): NameAddr[] {
+  const out: NameAddr[] = [];
+  let i = 0;
+  for (;;) {
+    const [na, end] = readNameAddr(value, i, header, true);
+    out.push(na);
+    i = skipWs(value, end);
+    if (i >= value.length) return out;
+    // Here value[i] is ","
+    i++;
+  }
+}
+
+/**
+ * Contact (RFC 3261 §20.10): `*` (only alone, §10.2.2) or a list of addresses over every line.
+ */
+export function parseContact(lines: readonly string[], header: string): ContactValue {
+  if (lines.length === 1 && lines[0]!.trim() === '*') return { star: true };
+  const contacts: NameAddr[] = [];
+  for (const line of lines) {
+    if (line.trim() === '*') fail('"*" must be the only Contact value', header);
+    if (skipWs(line, 0) >= line.length) continue;
+    for (const c of parseNameAddrList(line, header)) contacts.push(c);
+  }
+  return { star: false, contacts };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Via
+
+/** Reads `SWS "/" SWS` at i. */
+function expectChar(s: string, i: number, ch: number, header: string, what: string): number {
+  i = skipWs(s, i);
+  if (i >= s.length || s.charCodeAt(i) !== ch) fail(`expected ${what}`, header);
+  return skipWs(s, i + 1);
+}
+
+/**
+ * A Via header line: comma-separated via-parms (RFC 3261 §20.42, §25.1): sent-protocol with LWS
+ * around the slashes, sent-by (IPv6 references included), parameters. The transport is
+ * upper-cased; `rport` without a value (RFC 3581 §3) is `null`. Throws `SipParseError` (400).
+ */
+export function parseViaList(value: string, header: string): Via[] {
+  const out: Via[] = [];
+  let i = 0;
+  for (;;) {
+    let name: string;
+    let version: string;
+    let transport: string;
+    [name, i] = readToken(value, i, header, 'protocol name');
+    i = expectChar(value, i, 0x2f, header, '/');
+    [version, i] = readToken(value, i, header, 'protocol version');
+    i = expectChar(value, i, 0x2f, header, '/');
+    [transport, i] = readToken(value, i, header, 'transport');
+    i = skipWs(value, i);
+    if (i >= value.length) fail('missing sent-by', header);
+    let he: number;
+    try {
+      he = hostEnd(value, i);
+    } catch {
+      return fail('invalid sent-by host', header);
+    }
+    const host = value.slice(i, he);
+    i = skipWs(value, he);
+    let port: number | undefined;
+    if (i < value.length && value.charCodeAt(i) === 0x3a) {
+      i = skipWs(value, i + 1);
+      let pe = i;
+      while (pe < value.length && value.charCodeAt(pe) >= 48 && value.charCodeAt(pe) <= 57) pe++;
+      try {
+        port = parsePort(value, i, pe);
+      } catch {
+        fail('invalid sent-by port', header);
+      }
+      i = pe;
+    }
+    const params: Params = new Map();
+    i = readParams(value, i, params, header, true);
+    // RFC 3581 §3: the rport parameter is empty in a request ("rport" with no value).
+    if (params.get('rport') === '') params.set('rport', null);
+    out.push({ protocol: `${name.toUpperCase()}/${version}`, transport: transport.toUpperCase(), host, port, params });
+    i = skipWs(value, i);
+    if (i >= value.length) return out;
+    i++; // the ","
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scalars
+
+/** Call-ID (RFC 3261 §20.8): `word [ "@" word ]`, compared case-sensitively. */
+export function parseCallId(value: string, header: string): string {
+  const v = value.trim();
+  if (v.length === 0) fail('empty Call-ID', header);
+  let at = false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 0x40) {
+      if (at || i === 0 || i === v.length - 1) fail('invalid Call-ID', header);
+      at = true;
+    } else if (!has(c, F_WORD)) {
+      fail(`invalid character in Call-ID`, header);
+    }
+  }
+  return v;
+}
+
+/** A decimal integer of 1*DIGIT in [0, max], or fails. */
+function parseDecimal(s: string, header: string, max: number, what: string): number {
+  const v = s.trim();
+  if (v.length === 0) fail(`empty ${what}`, header);
+  let n = 0;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) fail(`invalid ${what}`, header);
+    n = n * 10 + c;
+    if (n > max) fail(`${what} out of range`, header);
+  }
+  return n;
+}
+
+const UINT32_MAX = 0xffff_ffff;
+
+/**
+ * CSeq (RFC 3261 §20.16): sequence number < 2**31 per §8.1.1.5 for what we send, and any 32-bit
+ * unsigned value accepted (§25.1: 1*DIGIT; RFC 4475 §3.1.2.4: >2**32-1 is a 400).
+ */
+export function parseCSeq(value: string, header: string): CSeq {
+  const s = value.trim();
+  let i = 0;
+  while (i < s.length && !isWs(s.charCodeAt(i))) i++;
+  const seq = parseDecimal(s.slice(0, i), header, UINT32_MAX, 'CSeq number');
+  i = skipWs(s, i);
+  const method = s.slice(i);
+  if (!isTokenString(method)) fail('invalid CSeq method', header);
+  return { seq, method };
+}
+
+/** Max-Forwards (RFC 3261 §20.22): 0-255 (leading zeros allowed, RFC 4475 §3.1.1.1). */
+export function parseMaxForwards(value: string, header: string): number {
+  return parseDecimal(value, header, 255, 'Max-Forwards');
+}
+
+/** Content-Length (RFC 3261 §20.14): a non-negative decimal (RFC 4475 §3.1.2.3: negative is 400). */
+export function parseContentLength(value: string, header: string): number {
+  return parseDecimal(value, header, Number.MAX_SAFE_INTEGER, 'Content-Length');
+}
+
+/**
+ * delta-seconds (Expires, Min-Expires; RFC 3261 §20.19: "between 0 and (2**32)-1"). An overlarge
+ * value is a `SipParseError`: RFC 3261 defines no saturation for it, and RFC 4475 §3.1.2.4 says a
+ * receiver "could treat them as if they contained the default values" — that choice belongs to
+ * the layer applying the expiry, which catches the error.
+ */
+export function parseDeltaSeconds(value: string, header: string): number {
+  return parseDecimal(value, header, UINT32_MAX, 'delta-seconds');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Media types
+
+function readMediaType(s: string, i: number, header: string, inList: boolean): [MediaType, number] {
+  i = skipWs(s, i);
+  let type: string;
+  let subtype: string;
+  [type, i] = readToken(s, i, header, 'media type');
+  i = expectChar(s, i, 0x2f, header, '/');
+  [subtype, i] = readToken(s, i, header, 'media subtype');
+  const params: Params = new Map();
+  i = readParams(s, i, params, header, inList);
+  return [{ type: type.toLowerCase(), subtype: subtype.toLowerCase(), params }, i];
+}
+
+/** Content-Type (RFC 3261 §20.15): `type/subtype *(;param)`, type and subtype lower-cased. */
+export function parseMediaType(value: string, header: string): MediaType {
+  const [m, end] = readMediaType(value, 0, header, false);
+  if (skipWs(value, end) !== value.length) fail('trailing characters after media type', header);
+  return m;
+}
+
+/**
+ * Accept (RFC 3261 §20.1): comma-separated media ranges (`*\/*`, `application/*`). An empty value
+ * is an empty list (no body acceptable).
+ */
+export function parseMediaTypeList(value: string, header: string): MediaType[] {
+  const out: MediaType[] = [];
+  let i = skipWs(value, 0);
+  while (i < value.length) {
+    if (value.charCodeAt(i) === 0x2c) {
+      i = skipWs(value, i + 1);
+      continue;
+    }
+    const [m, end] = readMediaType(value, i, header, true);
+    out.push(m);
+    i = skipWs(value, end);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authentication
+
+/**
+ * A challenge or credentials (RFC 3261 §20.7, §20.27, §20.28, §20.44, §25.1; RFC 7616):
+ * `scheme` then comma-separated auth-params with quoted values unquoted. Unknown schemes are kept
+ * (RFC 4475 §3.3.7); a param without `=` (token68 style) is kept with an empty value.
+ */
+export function parseAuth(value: string, header: string): AuthValue {
+  let i = skipWs(value, 0);
+  const [scheme, afterScheme] = readToken(value, i, header, 'auth scheme');
+  i = afterScheme;
+  const params = new Map<string, string>();
+  for (;;) {
+    i = skipWs(value, i);
+    if (i >= value.length) break;
+    if (value.charCodeAt(i) === 0x2c) {
+      i++;
+      continue;
+    }
+    const ne = tokenEnd(value, i);
+    if (ne === i) {
+      // token68 (e.g. Basic credentials): keep it as a value-less parameter.
+      let e = i;
+      while (e < value.length && value.charCodeAt(e) !== 0x2c && !isWs(value.charCodeAt(e))) e++;
+      params.set(value.slice(i, e), '');
+      i = e;
+      continue;
+    }
+    const name = value.slice(i, ne).toLowerCase();
+    i = skipWs(value, ne);
+    if (i < value.length && value.charCodeAt(i) === 0x3d) {
+      i = skipWs(value, i + 1);
+      if (i < value.length && value.charCodeAt(i) === DQUOTE) {
+        let v: string;
+        [v, i] = readQuoted(value, i, header);
+        params.set(name, v);
+      } else {
+        let e = i;
+        while (e < value.length && value.charCodeAt(e) !== 0x2c && !isWs(value.charCodeAt(e))) e++;
+        params.set(name, value.slice(i, e));
+        i = e;
+      }
+    } else {
+      params.set(name, '');
+    }
+    i = skipWs(value, i);
+    if (i < value.length && value.charCodeAt(i) !== 0x2c) fail('expected "," between auth-params', header);
+  }
+  return { scheme, params };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events, tokens, RFC 3891/4488/3326 values
+
+/** A token followed by header parameters, nothing else. */
+function tokenWithParams(value: string, header: string, what: string): [string, Params] {
+  const [token, i] = readToken(value, 0, header, what);
+  const params: Params = new Map();
+  readParams(value, i, params, header, false);
+  return [token, params];
+}
+
+/** Event (RFC 6665 §8.2.1): package (lower-cased) with parameters (`id`). */
+export function parseEvent(value: string, header: string): EventValue {
+  const [event, params] = tokenWithParams(value, header, 'event package');
+  return { event: event.toLowerCase(), params };
+}
+
+/**
+ * A comma-separated list of tokens (Require, Supported, Allow, Allow-Events, ...); empty
+ * elements are skipped (RFC 3261 §7.3.1 list syntax); an element that is not a token is a 400.
+ */
+export function parseTokenList(value: string, header: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i <= value.length) {
+    let e = value.indexOf(',', i);
+    if (e < 0) e = value.length;
+    const t = value.slice(i, e).trim();
+    if (t.length) {
+      if (!isTokenString(t)) fail(`"${t}" is not a token`, header);
+      out.push(t);
+    }
+    i = e + 1;
+  }
+  return out;
+}
+
+/** Subscription-State (RFC 6665 §8.2.3): state (lower-cased) and `expires`, `reason`, ... */
+export function parseSubscriptionState(value: string, header: string): SubscriptionStateValue {
+  const [state, params] = tokenWithParams(value, header, 'substate-value');
+  return { state: state.toLowerCase(), params };
+}
+
+/** Refer-Sub (RFC 4488 §7.2): `true` or `false`, case-insensitive, parameters ignored. */
+export function parseReferSub(value: string, header: string): boolean {
+  const [v] = tokenWithParams(value, header, 'Refer-Sub value');
+  const lower = v.toLowerCase();
+  if (lower === 'true') return true;
+  if (lower === 'false') return false;
+  return fail('Refer-Sub must be true or false', header);
+}
+
+/**
+ * Replaces (RFC 3891 §6.1): `callid *(SEMI replaces-param)`; `to-tag` and `from-tag` are
+ * required, `early-only` is a flag. Other parameters are kept in `params`.
+ */
+export function parseReplaces(value: string, header: string): ReplacesValue {
+  let i = skipWs(value, 0);
+  let e = i;
+  while (e < value.length && value.charCodeAt(e) !== 0x3b && !isWs(value.charCodeAt(e))) e++;
+  const callId = parseCallId(value.slice(i, e), header);
+  i = e;
+  const params: Params = new Map();
+  readParams(value, i, params, header, false);
+  const toTag = params.get('to-tag');
+  const fromTag = params.get('from-tag');
+  if (typeof toTag !== 'string' || typeof fromTag !== 'string' || !toTag || !fromTag) {
+    fail('Replaces needs to-tag and from-tag', header);
+  }
+  const earlyOnly = params.has('early-only');
+  params.delete('to-tag');
+  params.delete('from-tag');
+  params.delete('early-only');
+  return { callId, toTag, fromTag, earlyOnly, params };
+}
+
+/**
+ * The Replaces carried escaped in the headers of a Refer-To URI (RFC 3891 §7:
+ * `<sip:bob@example.com?Replaces=abc%40host%3Bto-tag%3D1%3Bfrom-tag%3D2>`), or `undefined` when the
+ * URI has none. Throws `SipParseError` when it is present but malformed.
+ */
+export function parseReferToReplaces(uri: Uri): ReplacesValue | undefined {
+  if (uri.kind !== 'sip') return undefined;
+  for (const [k, v] of uri.headers) {
+    if (k.toLowerCase() === 'replaces' || unescapeUri(k).toLowerCase() === 'replaces') {
+      return parseReplaces(unescapeUri(v), 'Replaces');
+    }
+  }
+  return undefined;
+}
+
+/** Call-Info / Alert-Info (RFC 3261 §20.9, §20.4): comma-separated `<uri> *(;param)`. */
+export function parseInfoList(value: string, header: string): InfoValue[] {
+  const out: InfoValue[] = [];
+  let i = skipWs(value, 0);
+  while (i < value.length) {
+    if (value.charCodeAt(i) === 0x2c) {
+      i = skipWs(value, i + 1);
+      continue;
+    }
+    if (value.charCodeAt(i) !== 0x3c) fail('expected <', header);
+    const close = value.indexOf('>', i);
+    if (close < 0) fail('missing >', header);
+    const uri = value.slice(i + 1, close);
+    if (uri.length === 0 || /[\s<"]/.test(uri)) fail('invalid URI', header);
+    const params: Params = new Map();
+    i = readParams(value, close + 1, params, header, true);
+    out.push({ uri, params });
+    i = skipWs(value, i);
+  }
+  return out;
+}
+
+/** Reason (RFC 3326 §2): comma-separated `protocol *(;reason-params)` (`SIP;cause=200;text="..."`). */
+export function parseReasonList(value: string, header: string): ReasonValue[] {
+  const out: ReasonValue[] = [];
+  let i = skipWs(value, 0);
+  while (i < value.length) {
+    if (value.charCodeAt(i) === 0x2c) {
+      i = skipWs(value, i + 1);
+      continue;
+    }
+    let protocol: string;
+    [protocol, i] = readToken(value, i, header, 'protocol');
+    const params: Params = new Map();
+    i = readParams(value, i, params, header, true);
+    out.push({ protocol, params });
+    i = skipWs(value, i);
+  }
+  return out;
+}
+
+/** Retry-After (RFC 3261 §20.33): `delta-seconds [ comment ] *( SEMI retry-param )`. */
+export function parseRetryAfter(value: string, header: string): RetryAfterValue {
+  let i = skipWs(value, 0);
+  let e = i;
+  while (e < value.length && value.charCodeAt(e) >= 48 && value.charCodeAt(e) <= 57) e++;
+  const seconds = parseDeltaSeconds(value.slice(i, e), header);
+  i = skipWs(value, e);
+  let comment: string | undefined;
+  if (i < value.length && value.charCodeAt(i) === 0x28 /* ( */) {
+    // RFC 3261 §25.1: comment = LPAREN *(ctext / quoted-pair / comment) RPAREN
+    let depth = 0;
+    let j = i;
+    for (; j < value.length; j++) {
+      const c = value.charCodeAt(j);
+      if (c === BACKSLASH) j++;
+      else if (c === 0x28) depth++;
+      else if (c === 0x29 && --depth === 0) break;
+    }
+    if (j >= value.length) fail('unterminated comment', header);
+    comment = value.slice(i + 1, j).trim();
+    i = j + 1;
+  }
+  const params: Params = new Map();
+  readParams(value, i, params, header, false);
+  return { seconds, comment, params };
+}

@@ -1,0 +1,289 @@
+/**
+ * The SIP message parser (RFC 3261 §7): start line, header section (one pass, line folding,
+ * compact forms, empty values), body framed by Content-Length. Header values are kept as text;
+ * typed values are parsed lazily through the codecs of `H` when first read (and cached by the
+ * message). Use `checkMessage` (validate.ts) to force the parse of the headers the stack relies
+ * on.
+ */
+import { SipLimitError, SipParseError } from './errors';
+import { COMPACT_FORMS, canonicalHeaderName } from './header-names';
+import { SipHeaders, type HeaderField } from './headers';
+import { SipRequest, SipResponse, type SipMessage } from './message';
+import { parseContentLength, parseUri } from './parse-values';
+import { DEFAULT_PARSE_LIMITS, type ParseLimits } from './types';
+
+/** Options of {@link parseMessage}. */
+export interface ParseMessageOptions {
+  /** Limits to apply; missing ones take {@link DEFAULT_PARSE_LIMITS}. */
+  limits?: Partial<ParseLimits> | undefined;
+  /**
+   * Whether `data` is one datagram (UDP; the default) or one message already framed out of a
+   * stream (TCP/TLS). In a datagram, octets after Content-Length are ignored and a missing
+   * Content-Length means the body runs to the end (RFC 3261 §18.3); from a stream, a missing
+   * Content-Length is an error (RFC 3261 §20.14).
+   */
+  datagram?: boolean | undefined;
+}
+
+const CR = 0x0d;
+const LF = 0x0a;
+const SP = 0x20;
+const HT = 0x09;
+
+// token chars (RFC 3261 §25.1) for header names and methods.
+const TOKEN = new Uint8Array(128);
+for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~") TOKEN[c.charCodeAt(0)] = 1;
+
+function isToken(s: string, from: number, to: number): boolean {
+  if (to <= from) return false;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || TOKEN[c] === 0) return false;
+  }
+  return true;
+}
+
+/** Names as written -> [canonical name, key]. Bounded so hostile peers cannot grow it. */
+const NAME_CACHE = new Map<string, readonly [string, string]>();
+const NAME_CACHE_MAX = 512;
+
+function headerNames(raw: string): readonly [string, string] {
+  let hit = NAME_CACHE.get(raw);
+  if (hit === undefined) {
+    const lower = raw.toLowerCase();
+    // RFC 3261 §7.3.3: compact forms are equivalent to the long names.
+    const key = lower.length === 1 ? (COMPACT_FORMS[lower] ?? lower) : lower;
+    hit = [canonicalHeaderName(raw), key] as const;
+    if (NAME_CACHE.size < NAME_CACHE_MAX) NAME_CACHE.set(raw, hit);
+  }
+  return hit;
+}
+
+function bad(message: string, offset?: number, status = 400, reason?: string): SipParseError {
+  const details: { offset?: number; status: number; reason?: string } = { status };
+  if (offset !== undefined) details.offset = offset;
+  if (reason !== undefined) details.reason = reason;
+  return new SipParseError(message, details);
+}
+
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+const LFLF = Buffer.from('\n\n');
+
+/**
+ * Parses one SIP message (RFC 3261 §7) from `data`.
+ *
+ * - Start line: `Method SP Request-URI SP SIP-Version` or `SIP-Version SP Status-Code SP
+ *   Reason-Phrase`, single SPs only (RFC 4475 §3.1.2.9, §3.1.2.10); the Request-URI must be an
+ *   absolute URI without LWS or `<>` and, for SIP URIs, without headers (RFC 4475 §3.1.2.7,
+ *   §3.1.2.8, §3.1.2.11); status codes outside 100-699 are refused (§3.1.2.19); an unknown
+ *   SIP version is a `SipParseError` with status 505 (§3.1.2.16).
+ * - Headers: folded lines joined with one SP (§7.3.1), compact names expanded (§7.3.3), values
+ *   trimmed, empty values kept. Leading CRLFs before the start line are skipped (§7.5).
+ * - Body: by Content-Length (see {@link ParseMessageOptions.datagram}); a Content-Length larger
+ *   than the data is an error (RFC 4475 §3.1.2.2). The body is a view into `data`.
+ *
+ * Header values are parsed lazily: malformed headers surface when read through `msg.get(H.x)`
+ * or by `checkMessage`. Throws `SipParseError` on malformed input and `SipLimitError` (a
+ * `SipParseError`) when a limit is exceeded; never anything else.
+ */
+export function parseMessage(data: Buffer, options?: ParseMessageOptions): SipMessage {
+  const limits = options?.limits ? { ...DEFAULT_PARSE_LIMITS, ...options.limits } : DEFAULT_PARSE_LIMITS;
+  const datagram = options?.datagram ?? true;
+  if (data.length > limits.maxMessageSize) {
+    throw new SipLimitError(`message of ${data.length} bytes exceeds ${limits.maxMessageSize}`, { name: 'maxMessageSize', max: limits.maxMessageSize, actual: data.length });
+  }
+  // RFC 3261 §7.5: implementations processing SIP messages over stream-oriented transports MUST
+  // ignore any CRLF appearing before the start-line.
+  let start = 0;
+  while (start < data.length && (data[start] === CR || data[start] === LF)) start++;
+  if (start >= data.length) throw bad('empty message', start);
+
+  // DEVIATION(RFC 3261 §7): a message whose first line ends with a bare LF is read with LF line
+  // ends throughout (tolerated for hand-written peers and logs).
+  const firstLf = data.indexOf(LF, start);
+  const crlf = firstLf > start && data[firstLf - 1] === CR;
+  let headEnd = firstLf < 0 ? -1 : data.indexOf(crlf ? CRLFCRLF : LFLF, firstLf - (crlf ? 1 : 0));
+  let bodyStart = headEnd + (crlf ? 4 : 2);
+  if (headEnd < 0) {
+    // DEVIATION(RFC 3261 §7): a datagram whose last header line ends with a line end but lacks
+    // the empty line is read as a message without body (broken peers do this; RFC 4475
+    // §3.1.2.15 as archived ends that way).
+    if (!datagram || firstLf < 0 || data[data.length - 1] !== LF) throw bad('no empty line after the header section', data.length);
+    headEnd = data.length - (crlf && data[data.length - 2] === CR ? 2 : 1);
+    bodyStart = data.length;
+  }
+  // The empty line belongs to the last header line; `head` ends with that line's content.
+  const head = data.toString('utf8', start, headEnd);
+
+  // --- start line
+  let lineEnd = head.indexOf('\n');
+  if (lineEnd < 0) lineEnd = head.length;
+  const startLineEnd = lineEnd > 0 && head.charCodeAt(lineEnd - 1) === CR ? lineEnd - 1 : lineEnd;
+  if (startLineEnd > limits.maxLineLength) {
+    throw new SipLimitError('start line too long', { name: 'maxLineLength', max: limits.maxLineLength, actual: startLineEnd });
+  }
+  const startLine = head.slice(0, startLineEnd);
+
+  // --- header lines, one pass
+  const fields: HeaderField[] = [];
+  let clValues: string[] | undefined;
+  let pendingName = '';
+  let pendingValue = '';
+  let havePending = false;
+  const flush = (): void => {
+    const [name, key] = headerNames(pendingName);
+    if (pendingName.length + 2 + pendingValue.length > limits.maxLineLength) {
+      throw new SipLimitError(`header ${name} too long`, { name: 'maxLineLength', max: limits.maxLineLength, actual: pendingName.length + 2 + pendingValue.length });
+    }
+    if (fields.length >= limits.maxHeaderCount) {
+      throw new SipLimitError('too many header fields', { name: 'maxHeaderCount', max: limits.maxHeaderCount, actual: fields.length + 1 });
+    }
+    if (key === 'content-length') (clValues ??= []).push(pendingValue);
+    fields.push({ name, key, value: pendingValue });
+  };
+  let pos = lineEnd + 1;
+  while (pos <= head.length) {
+    let nl = head.indexOf('\n', pos);
+    if (nl < 0) nl = head.length;
+    let end = nl;
+    if (end > pos && head.charCodeAt(end - 1) === CR) end--;
+    const first = head.charCodeAt(pos);
+    if (first === SP || first === HT) {
+      // RFC 3261 §7.3.1: a header field value can be extended over multiple lines by preceding
+      // each extra line with at least one SP or horizontal tab; that LWS is equivalent to a SP.
+      if (!havePending) throw bad('continuation line without a header', pos);
+      const cont = trimWs(head, pos, end);
+      if (cont.length) pendingValue = pendingValue.length ? `${pendingValue} ${cont}` : cont;
+      if (pendingValue.length > limits.maxLineLength) {
+        throw new SipLimitError('folded header too long', { name: 'maxLineLength', max: limits.maxLineLength, actual: pendingValue.length });
+      }
+    } else {
+      if (havePending) flush();
+      if (end - pos > limits.maxLineLength) {
+        throw new SipLimitError('header line too long', { name: 'maxLineLength', max: limits.maxLineLength, actual: end - pos });
+      }
+      const colon = head.indexOf(':', pos);
+      if (colon < 0 || colon >= end) throw bad('header line without ":"', pos);
+      // RFC 3261 §7.3.1: HCOLON = *( SP / HTAB ) ":" SWS
+      let ne = colon;
+      while (ne > pos && (head.charCodeAt(ne - 1) === SP || head.charCodeAt(ne - 1) === HT)) ne--;
+      if (!isToken(head, pos, ne)) throw bad('invalid header name', pos);
+      pendingName = head.slice(pos, ne);
+      pendingValue = trimWs(head, colon + 1, end);
+      havePending = true;
+    }
+    pos = nl + 1;
+  }
+  if (havePending) flush();
+
+  // --- body (RFC 3261 §18.3, §20.14)
+  let body: Buffer;
+  let length: number | undefined;
+  if (clValues !== undefined) {
+    const first = clValues[0]!;
+    let same = true;
+    for (let k = 1; k < clValues.length; k++) if (clValues[k] !== first) same = false;
+    if (same) {
+      length = parseContentLength(first, 'Content-Length');
+    } else if (!datagram) {
+      throw bad('conflicting Content-Length values', undefined);
+    }
+    // RFC 4475 §3.3.9: with conflicting values in a datagram, the body runs to the end;
+    // validateRequest answers 400 (each value is refused by the single-value codec).
+  }
+  if (length !== undefined) {
+    if (bodyStart + length > data.length) {
+      // RFC 3261 §18.3: If the transport packet ends before the end of the message body, this is
+      // considered an error (RFC 4475 §3.1.2.2).
+      throw bad(`Content-Length ${length} exceeds the ${data.length - bodyStart} octets received`, data.length);
+    }
+    // RFC 3261 §18.3: octets past Content-Length in a datagram are discarded (RFC 4475 §3.1.1.8).
+    body = data.subarray(bodyStart, bodyStart + length);
+  } else if (datagram) {
+    // RFC 3261 §18.3: if there is no Content-Length over a datagram transport, the message body
+    // is assumed to end at the end of the transport packet.
+    body = data.subarray(bodyStart);
+  } else {
+    // RFC 3261 §20.14: If a stream-based protocol (such as TCP) is used as transport, the
+    // header field MUST be used.
+    throw bad('missing Content-Length on a stream transport');
+  }
+
+  const headers = new SipHeaders(fields);
+  if (startLine.length >= 4 && (startLine.charCodeAt(3) === 0x2f /* / */) && startLine.slice(0, 4).toUpperCase() === 'SIP/') {
+    return parseStatusLine(startLine, headers, body);
+  }
+  return parseRequestLine(startLine, headers, body);
+}
+
+function trimWs(s: string, from: number, to: number): string {
+  while (from < to) {
+    const c = s.charCodeAt(from);
+    if (c === SP || c === HT) from++;
+    else break;
+  }
+  while (to > from) {
+    const c = s.charCodeAt(to - 1);
+    if (c === SP || c === HT) to--;
+    else break;
+  }
+  return s.slice(from, to);
+}
+
+/** SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT; returns the version normalised, or throws. */
+function checkVersion(v: string): string {
+  if (v === 'SIP/2.0') return v;
+  const upper = v.toUpperCase();
+  if (upper === 'SIP/2.0') return upper;
+  if (!/^SIP\/[0-9]+\.[0-9]+$/.test(upper)) throw bad(`invalid SIP-Version "${v}"`, 0);
+  // RFC 3261 §8.2.2.x / RFC 4475 §3.1.2.16: an unknown version earns 505.
+  throw bad(`unsupported SIP-Version ${v}`, 0, 505, 'Version Not Supported');
+}
+
+function parseRequestLine(line: string, headers: SipHeaders, body: Buffer): SipRequest {
+  // RFC 3261 §7.1: Request-Line = Method SP Request-URI SP SIP-Version CRLF; the elements are
+  // separated by single SP characters (RFC 4475 §3.1.2.9, §3.1.2.10).
+  const sp1 = line.indexOf(' ');
+  const sp2 = line.lastIndexOf(' ');
+  if (sp1 <= 0 || sp2 === sp1) throw bad('malformed Request-Line', 0);
+  if (!isToken(line, 0, sp1)) throw bad('invalid method', 0);
+  const version = checkVersionRequest(line.slice(sp2 + 1));
+  const uriText = line.slice(sp1 + 1, sp2);
+  if (uriText.length === 0) throw bad('empty Request-URI', sp1 + 1);
+  let uri;
+  try {
+    uri = parseUri(uriText);
+  } catch (e) {
+    // RFC 4475 §3.1.2.7, §3.1.2.8: `<>` or LWS in the Request-URI is a 400.
+    throw bad(`invalid Request-URI: ${e instanceof Error ? e.message : String(e)}`, sp1 + 1);
+  }
+  // RFC 3261 §19.1.1 Table 1: headers are not allowed in a Request-URI (RFC 4475 §3.1.2.11).
+  if (uri.kind === 'sip' && uri.headers.size > 0) throw bad('headers in the Request-URI', sp1 + 1);
+  return new SipRequest(line.slice(0, sp1), uri, headers, body, version);
+}
+
+function checkVersionRequest(v: string): string {
+  if (v.length === 0) throw bad('malformed Request-Line (trailing SP)', 0);
+  return checkVersion(v);
+}
+
+function parseStatusLine(line: string, headers: SipHeaders, body: Buffer): SipResponse {
+  // RFC 3261 §7.2: Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF
+  const sp1 = line.indexOf(' ');
+  if (sp1 < 0) throw bad('malformed Status-Line', 0);
+  const version = checkVersion(line.slice(0, sp1));
+  let sp2 = line.indexOf(' ', sp1 + 1);
+  // DEVIATION(RFC 3261 §7.2): a Status-Line without the SP before an empty reason is accepted.
+  if (sp2 < 0) sp2 = line.length;
+  // RFC 3261 §7.2: Status-Code = 3DIGIT; RFC 4475 §3.1.2.19: above 699 the response is dropped.
+  if (sp2 - sp1 - 1 !== 3) throw bad('Status-Code must be 3 digits', sp1 + 1);
+  let status = 0;
+  for (let i = sp1 + 1; i < sp2; i++) {
+    const d = line.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) throw bad('Status-Code must be 3 digits', sp1 + 1);
+    status = status * 10 + d;
+  }
+  if (status < 100 || status > 699) throw bad(`Status-Code ${status} out of range`, sp1 + 1);
+  const reason = sp2 < line.length ? line.slice(sp2 + 1) : '';
+  return new SipResponse(status, reason, headers, body, version);
+}

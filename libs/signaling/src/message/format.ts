@@ -11,9 +11,14 @@ export function isToken(s: string): boolean {
   return TOKEN_RE.test(s);
 }
 
-/** `s` as a quoted-string, escaping `"` and `\` (RFC 3261 §25.1). */
+/**
+ * `s` as a quoted-string (RFC 3261 §25.1): `"`, `\` and control characters other than HTAB
+ * are written as quoted-pairs; CR and LF, which no quoted-pair can carry, become SP (so a value
+ * can never break the header line).
+ */
 export function quote(s: string): string {
-  return `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+  // eslint-disable-next-line no-control-regex
+  return `"${s.replace(/[\r\n]/g, ' ').replace(/["\\\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, (c) => `\\${c}`)}"`;
 }
 
 /** `;name=value;flag` for header or URI parameters (names as stored). */

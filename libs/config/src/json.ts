@@ -53,10 +53,17 @@ class PositionalJson {
   }
 
   private string(): string {
-    const m = /^"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/.exec(this.text.slice(this.i));
-    if (!m) this.fail('invalid string');
-    this.i += m[0].length;
-    return JSON.parse(m[0]) as string;
+    let j = this.i + 1;
+    while (j < this.text.length && this.text[j] !== '"') j += this.text[j] === '\\' ? 2 : 1;
+    if (j >= this.text.length) this.fail('unterminated string');
+    let s: string;
+    try {
+      s = JSON.parse(this.text.slice(this.i, j + 1)) as string;
+    } catch {
+      this.fail('invalid string');
+    }
+    this.i = j + 1;
+    return s;
   }
 
   private object(path: PathSegment[]): Record<string, unknown> {

@@ -1,13 +1,22 @@
 import { z } from 'zod';
 import { allSettings } from './keys';
-import { endpointConfigSchema, type SettingMeta } from './schema';
+import { endpointConfigSchema, metaOf, type SettingMeta } from './schema';
 
 /**
  * The JSON Schema (draft 2020-12) of the JSON format, for editors: reference it from
  * `endpoint.config.json` with `"$schema"`. Generated from the same table as validation.
  */
 export function jsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(endpointConfigSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(endpointConfigSchema, {
+    io: 'input',
+    unrepresentable: 'any',
+    override: (ctx) => {
+      const meta = metaOf(ctx.zodSchema);
+      if (!meta) return;
+      ctx.jsonSchema.description = `${meta.doc} Applies: ${meta.applies}.`;
+      if (meta.secret) ctx.jsonSchema['x-secret'] = true;
+    },
+  }) as Record<string, unknown>;
   const props = schema['properties'] as Record<string, unknown> | undefined;
   if (props) props['$schema'] = { type: 'string', description: 'The JSON Schema of this file (for editors).' };
   return { ...schema, title: 'SIP endpoint configuration', description: 'Configuration of @sip-endpoint (JSON form of SipEndpoint.config).' };
@@ -20,7 +29,7 @@ function typeOf(m: SettingMeta): string {
     case 'integer':
       return `integer ${m.min}..${m.max}`;
     case 'enum':
-      return (m.values ?? []).map((v) => `\`${v}\``).join(' \\| ');
+      return (m.values ?? []).map((v) => `\`${v}\``).join(' | ');
     case 'list':
       return 'list of strings';
     default:

@@ -39,7 +39,7 @@ export interface SettingMeta {
   readonly genesys: boolean;
 }
 
-const leafMeta = new WeakMap<z.ZodType, SettingMeta>();
+const leafMeta = new WeakMap<object, SettingMeta>();
 
 function leaf<T extends z.ZodType>(schema: T, meta: SettingMeta): T {
   leafMeta.set(schema, meta);
@@ -47,7 +47,7 @@ function leaf<T extends z.ZodType>(schema: T, meta: SettingMeta): T {
 }
 
 /** @internal the metadata of a leaf schema, or `undefined` for a group/list node. */
-export function metaOf(schema: z.ZodType): SettingMeta | undefined {
+export function metaOf(schema: object): SettingMeta | undefined {
   return leafMeta.get(schema);
 }
 

@@ -169,15 +169,44 @@ export function issueMessage(iss: z.core.$ZodIssue, meta: SettingMeta | undefine
   }
 }
 
-/** Validates a raw (typed-form) object with the schema; returns the config or the issues. */
+/**
+ * Validates a raw (typed-form) object with the schema; returns the config or the issues.
+ * zod skips the cross-field checks (duplicate codec priorities, port ranges, T1 <= T2) while any
+ * setting is invalid; so that a file's errors are all reported together, a second pass runs them
+ * with every invalid setting replaced by its default (or a placeholder when it has none).
+ */
 export function validateRaw(raw: unknown, where: (key: string) => SourcePosition | undefined): { config?: EndpointConfig; issues: ConfigIssue[] } {
   const r = endpointConfigSchema.safeParse(raw, { reportInput: true });
   if (r.success) return { config: deepFreeze(r.data), issues: [] };
-  const issues = r.error.issues.map((iss) => {
+  const toIssue = (iss: z.core.$ZodIssue): ConfigIssue => {
     const keyPath = pathToKey(iss.path);
     return { keyPath, message: issueMessage(iss, settingAt(keyPath)), ...where(keyPath) };
-  });
+  };
+  const issues = r.error.issues.map(toIssue);
+  if (isPlainObject(raw)) {
+    const sanitized = structuredClone(raw);
+    for (const iss of r.error.issues) {
+      const path = iss.path.filter((p): p is string | number => typeof p !== 'symbol');
+      const node = nodeAt(path);
+      if (node?.type === 'leaf' && node.meta.defaultValue === undefined) setAtPath(sanitized, path, 'placeholder.invalid');
+      else deleteAtPath(sanitized, path);
+    }
+    const second = endpointConfigSchema.safeParse(sanitized, { reportInput: true });
+    if (!second.success) {
+      for (const iss of second.error.issues.map(toIssue)) {
+        if (!issues.some((i) => i.keyPath === iss.keyPath)) issues.push(iss);
+      }
+    }
+  }
   return { issues };
+}
+
+function deleteAtPath(root: Record<string, unknown>, path: readonly PathSegment[]): void {
+  const parent = getAtPath(root, path.slice(0, -1));
+  const last = path[path.length - 1];
+  if (last === undefined || typeof parent !== 'object' || parent === null) return;
+  if (Array.isArray(parent) && typeof last === 'number') parent[last] = undefined;
+  else delete (parent as Record<string | number, unknown>)[last];
 }
 
 /**

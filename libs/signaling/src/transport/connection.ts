@@ -17,16 +17,16 @@ import { toTransportAddress } from './address';
  * ```
  * Inbound connections start in `Open`. `Closed` is final and disposes the connection.
  */
-export enum ConnectionState {
+export enum StreamConnectionState {
   Connecting = 'connecting',
   Open = 'open',
   Closed = 'closed',
 }
 
-const EDGES: Record<ConnectionState, readonly ConnectionState[]> = {
-  [ConnectionState.Connecting]: [ConnectionState.Open, ConnectionState.Closed],
-  [ConnectionState.Open]: [ConnectionState.Closed],
-  [ConnectionState.Closed]: [],
+const EDGES: Record<StreamConnectionState, readonly StreamConnectionState[]> = {
+  [StreamConnectionState.Connecting]: [StreamConnectionState.Open, StreamConnectionState.Closed],
+  [StreamConnectionState.Open]: [StreamConnectionState.Closed],
+  [StreamConnectionState.Closed]: [],
 };
 
 const PING = Buffer.from('\r\n\r\n', 'latin1');
@@ -58,11 +58,11 @@ export function isTlsVerificationError(e: unknown): boolean {
 
 /** A TCP or TLS connection carrying SIP. Closing is final; use a new connection to reconnect. */
 export class StreamConnection extends Disposable {
-  private readonly _onDidChangeState = this._register(new Emitter<{ from: ConnectionState; to: ConnectionState; reason?: ConnectionCloseReason }>());
+  private readonly _onDidChangeState = this._register(new Emitter<{ from: StreamConnectionState; to: StreamConnectionState; reason?: ConnectionCloseReason }>());
   /** Fires on every state change, `Closed` included. */
-  readonly onDidChangeState: Event<{ from: ConnectionState; to: ConnectionState; reason?: ConnectionCloseReason }> = this._onDidChangeState.event;
+  readonly onDidChangeState: Event<{ from: StreamConnectionState; to: StreamConnectionState; reason?: ConnectionCloseReason }> = this._onDidChangeState.event;
 
-  private _state = ConnectionState.Connecting;
+  private _state = StreamConnectionState.Connecting;
   private readonly framer: StreamFramer;
   private readonly connectTimer = this._register(new MutableDisposable());
   private readonly idleTimer = this._register(new MutableDisposable());
@@ -118,7 +118,7 @@ export class StreamConnection extends Disposable {
   }
 
   /** Where the connection is in its life. */
-  get state(): ConnectionState {
+  get state(): StreamConnectionState {
     return this._state;
   }
 
@@ -137,8 +137,10 @@ export class StreamConnection extends Disposable {
    * the bytes; rejects with a `TransportError` when the connection is or gets closed first.
    */
   async write(data: Buffer): Promise<void> {
-    if (this._state === ConnectionState.Connecting) await this.ready;
-    if (this._state !== ConnectionState.Open) throw this.closedError();
+    if (this._state === StreamConnectionState.Connecting) await this.ready;
+    if (this._state !== StreamConnectionState.Open) throw this.closedError();
+    // Our own traffic (responses on an accepted connection) keeps the flow in use too.
+    this.lastActivity = this.ctx.clock.now();
     await new Promise<void>((resolve, reject) => {
       const fail = (e: Error): void => reject(e);
       this.pendingWrites.add(fail);
@@ -171,7 +173,7 @@ export class StreamConnection extends Disposable {
 
   /** Closes the connection (idempotent) and reports `reason` through the owner. */
   close(reason: ConnectionCloseReason, error?: Error): void {
-    if (this._state === ConnectionState.Closed) return;
+    if (this._state === StreamConnectionState.Closed) return;
     this.connectTimer.clear();
     this.idleTimer.clear();
     this.partialTimer.clear();
@@ -183,21 +185,21 @@ export class StreamConnection extends Disposable {
     this.settleReady = undefined;
     for (const fail of this.pendingWrites) fail(closed);
     this.pendingWrites.clear();
-    this.transition(ConnectionState.Closed, reason);
+    this.transition(StreamConnectionState.Closed, reason);
     this.ctx.logger.debug('connection closed', { connectionId: this.id, reason, error: error?.message });
     this.ctx.onClosed(this, reason, error);
     this.dispose();
   }
 
   override dispose(): void {
-    if (this._state !== ConnectionState.Closed) {
+    if (this._state !== StreamConnectionState.Closed) {
       this.close('local');
       return;
     }
     super.dispose();
   }
 
-  private transition(to: ConnectionState, reason?: ConnectionCloseReason): void {
+  private transition(to: StreamConnectionState, reason?: ConnectionCloseReason): void {
     const from = this._state;
     if (!EDGES[from].includes(to)) throw new Error(`StreamConnection: illegal transition ${from} -> ${to}`);
     this._state = to;
@@ -206,13 +208,13 @@ export class StreamConnection extends Disposable {
   }
 
   private open(): void {
-    if (this._state !== ConnectionState.Connecting) return;
+    if (this._state !== StreamConnectionState.Connecting) return;
     this.connectTimer.clear();
     const address = this.socket.localAddress;
     const port = this.socket.localPort;
     if (address && port !== undefined) this._local = toTransportAddress(address, port);
     this.lastActivity = this.ctx.clock.now();
-    this.transition(ConnectionState.Open);
+    this.transition(StreamConnectionState.Open);
     this.settleReady?.resolve();
     this.settleReady = undefined;
     if (this.direction === 'inbound') this.armIdleTimer(this.ctx.limits.idleTimeoutMs);
@@ -226,7 +228,7 @@ export class StreamConnection extends Disposable {
   // RFC 5626 §4.4.1: "the UA MUST ... send keep-alives ... at an interval chosen randomly between
   // 80% and 100% of the recommended time".
   private schedulePing(): void {
-    if (this._state !== ConnectionState.Open || !this.keepAliveActive || this.pingTimer.value) return;
+    if (this._state !== StreamConnectionState.Open || !this.keepAliveActive || this.pingTimer.value) return;
     const { intervalMs, jitter } = this.ctx.keepAlive;
     const delay = jitter ? intervalMs * (0.8 + 0.2 * this.ctx.random()) : intervalMs;
     this.pingTimer.value = this.ctx.clock.setTimeout(() => {
@@ -236,7 +238,7 @@ export class StreamConnection extends Disposable {
   }
 
   private ping(): void {
-    if (this._state !== ConnectionState.Open || !this.keepAliveActive) return;
+    if (this._state !== StreamConnectionState.Open || !this.keepAliveActive) return;
     // RFC 5626 §4.4.1: "If a pong is not received within 10 seconds after sending a ping, the
     // flow is considered failed" (the 10 s is `pongTimeoutMs`).
     if (!this.pongTimer.value) {
@@ -259,11 +261,11 @@ export class StreamConnection extends Disposable {
   }
 
   private onData(chunk: Buffer): void {
-    if (this._state !== ConnectionState.Open) return;
+    if (this._state !== StreamConnectionState.Open) return;
     this.lastActivity = this.ctx.clock.now();
     const { items, error } = this.framer.push(chunk);
     for (const item of items) {
-      if (this._state !== ConnectionState.Open) return;
+      if (this._state !== StreamConnectionState.Open) return;
       if (item.type === 'message') {
         this.ctx.onMessage(this, item.data);
       } else if (item.type === 'pong') {
@@ -273,7 +275,7 @@ export class StreamConnection extends Disposable {
         this.socket.write(PONG);
       }
     }
-    if (this._state !== ConnectionState.Open) return;
+    if (this._state !== StreamConnectionState.Open) return;
     if (error) {
       this.ctx.onFramingError(this, error);
       this.close('framing-error', error);
@@ -293,7 +295,7 @@ export class StreamConnection extends Disposable {
     if (generation === this.partialGeneration && this.partialTimer.value) return;
     this.partialGeneration = generation;
     this.partialTimer.value = this.ctx.clock.setTimeout(() => {
-      if (this._state !== ConnectionState.Open) return;
+      if (this._state !== StreamConnectionState.Open) return;
       const error = new FramingError('partial-message-timeout', `message not completed within ${this.ctx.limits.partialMessageTimeoutMs} ms`);
       this.ctx.onFramingError(this, error);
       this.close('framing-error', error);
@@ -301,7 +303,7 @@ export class StreamConnection extends Disposable {
   }
 
   private onSocketError(err: Error): void {
-    if (this._state === ConnectionState.Connecting) {
+    if (this._state === StreamConnectionState.Connecting) {
       if (this.protocol === 'tls' && isTlsVerificationError(err)) {
         this.close(
           'tls-verification',

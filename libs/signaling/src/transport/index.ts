@@ -1,7 +1,7 @@
 /** The transport layer: RFC 3261 §18 (UDP, TCP, TLS), stream framing, RFC 5626 keep-alive. */
 export { SipTransportManager, ListeningPoint, DEFAULT_TRANSPORT_LIMITS, DEFAULT_KEEPALIVE_OPTIONS } from './manager';
 export { StreamFramer, FramingError, readContentLength, type FramingErrorReason, type FramerItem, type FramerResult, type StreamFramerLimits } from './stream-framer';
-export { ConnectionState } from './connection';
+export { StreamConnectionState } from './connection';
 export type {
   TransportProtocol,
   StreamProtocol,

@@ -22,7 +22,7 @@ import {
   type Logger,
 } from '@sip-endpoint/base';
 import { flowKey, ipFamily, toTransportAddress } from './address';
-import { ConnectionState, StreamConnection, type ConnectionContext } from './connection';
+import { StreamConnectionState, StreamConnection, type ConnectionContext } from './connection';
 import type { FramingError } from './stream-framer';
 import type {
   AddressFamily,
@@ -243,7 +243,7 @@ export class SipTransportManager extends Disposable {
     let conn: StreamConnection | undefined;
     if (options.connectionId !== undefined) {
       conn = this.connections.get(options.connectionId);
-      if (!conn || conn.state === ConnectionState.Closed) {
+      if (!conn || conn.state === StreamConnectionState.Closed) {
         throw new TransportError(`connection ${options.connectionId} is closed`, { transport: target.protocol, remote: `${target.host}:${target.port}` });
       }
       if (conn.protocol !== target.protocol) {
@@ -505,8 +505,8 @@ export class SipTransportManager extends Disposable {
     let connecting: StreamConnection | undefined;
     for (let i = ids.length - 1; i >= 0; i--) {
       const c = this.connections.get(ids[i] ?? '');
-      if (c?.state === ConnectionState.Open) return c;
-      if (c?.state === ConnectionState.Connecting) connecting ??= c;
+      if (c?.state === StreamConnectionState.Open) return c;
+      if (c?.state === StreamConnectionState.Connecting) connecting ??= c;
     }
     return connecting;
   }

@@ -27,7 +27,12 @@ export interface SipResolverOptions {
    * `node:dns` takes them. Default: the system's servers.
    */
   servers?: readonly string[];
-  /** Time one query waits for an answer before it is sent again, in ms (default 2000). */
+  /**
+   * Time one query waits for an answer before it is sent again, in ms (default 2000).
+   * DEVIATION(ARCHITECTURE "time is injected"): query timeouts run on the real timers of
+   * `node:dns` (c-ares), not on {@link SipResolverOptions.clock}; the clock drives the blacklist.
+   * A lookup is bounded by about `timeoutMs * tries` per query round (cancel it with a token).
+   */
   timeoutMs?: number;
   /** How many times a query is sent before it fails (default 2). */
   tries?: number;

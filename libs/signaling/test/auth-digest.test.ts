@@ -321,6 +321,19 @@ describe('DigestClient', () => {
     expect(again.get(H.ProxyAuthorization)!.map((v) => v.params.get('realm'))).toEqual(['proxy1.example.com', 'proxy2.example.com', 'proxy3.example.com']);
   });
 
+  it('answerChallenge updates a clone of the challenged request in place, and rejects the second time', () => {
+    const client = new DigestClient({ credentials: { username: 'alice', password: PASSWORD } });
+    const req = onTheWire(makeRequest());
+    const clone = req.clone();
+    expect(client.answerChallenge(clone, challenge(req, [createDigestChallenge({ realm: 'example.com', nonce: 'A' })])).ok).toBe(true);
+    expect(clone.get(H.Authorization)).toHaveLength(1);
+    const sent = onTheWire(clone);
+    const again = sent.clone();
+    const second = client.answerChallenge(again, challenge(sent, [createDigestChallenge({ realm: 'example.com', nonce: 'B' })]));
+    expect(second.ok).toBe(false);
+    expect(again.headers.get('Authorization')).toBe(sent.headers.get('Authorization'));
+  });
+
   it('fails with a typed error when it has no credentials for the realm, only unsupported choices, or no challenge', () => {
     const client = new DigestClient({ credentials: { username: 'alice', password: PASSWORD, realm: 'example.com' } });
     const req = onTheWire(makeRequest());

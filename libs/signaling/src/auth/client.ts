@@ -186,6 +186,17 @@ export class DigestClient {
   }
 
   /**
+   * {@link DigestClient.authorize} then {@link DigestClient.applyTo} on the same request: for
+   * callers that retry with a clone of the challenged request (its old credentials included),
+   * as `sendWithAuth` of the ua layer does. `request` is changed only when the result is ok.
+   */
+  answerChallenge(request: SipRequest, response: SipResponse): DigestAuthorizationResult {
+    const result = this.authorize(request, response);
+    if (result.ok) this.applyTo(request, result);
+    return result;
+  }
+
+  /**
    * Credentials for a new request from the challenges answered before (RFC 3261 §22.3: a UAC
    * MAY pre-emptively send credentials for a realm it has been challenged by), each with the
    * next nonce count of its nonce. Empty when nothing was answered yet.

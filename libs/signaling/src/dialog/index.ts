@@ -14,3 +14,36 @@ export {
 } from './dialog';
 export { DialogRegistry, type DialogRegistryChange } from './registry';
 export { type ExtraHeaders } from './util';
+export {
+  Subscription,
+  SubscriptionState,
+  type SubscriptionOptions,
+  type SubscriptionTarget,
+  type SubscriptionTermination,
+  type SubscriptionRetry,
+  type SubscriptionStateInfo,
+  type SubscriptionNotifyEvent,
+  type SubscriptionStateChange,
+  type SubscriptionRefreshEvent,
+  type NotifyVerdict,
+} from './subscription';
+export {
+  Notifier,
+  NotifierState,
+  type NotifierOptions,
+  type EventPackagePolicy,
+  type NotifyBody,
+  type NotifierStateChange,
+  type NotifierNotifyEvent,
+  type SubscribeVerdict,
+  type SubscribeRefreshResult,
+} from './notifier';
+export {
+  SIPFRAG_CONTENT_TYPE,
+  REFER_EVENT,
+  formatSipfragStatus,
+  parseSipfragStatus,
+  referSubscriptionRequested,
+  referEventId,
+  type SipfragStatus,
+} from './sipfrag';

@@ -147,11 +147,13 @@ export class SdpSession extends Disposable {
   private remoteOrigin: { sessionId: string; sessionVersion: string } | undefined;
 
   constructor(options: SdpSessionOptions = {}) {
-    super();
+    // Checked before super(): a constructor that throws must not leave a tracked disposable behind.
     if (options.sessionId !== undefined && !/^\d{1,20}$/.test(options.sessionId)) throw new SdkError(ErrorCode.InvalidArgument, `o= session id must be digits: ${options.sessionId}`);
+    const initialVersion = options.initialVersion ?? 1;
+    if (!Number.isSafeInteger(initialVersion) || initialVersion < 0) throw new SdkError(ErrorCode.InvalidArgument, `o= version must be a non-negative integer: ${initialVersion}`);
+    super();
     this.sessionId = options.sessionId ?? randomSessionId();
-    this.initialVersion = options.initialVersion ?? 1;
-    if (!Number.isSafeInteger(this.initialVersion) || this.initialVersion < 0) throw new SdkError(ErrorCode.InvalidArgument, `o= version must be a non-negative integer: ${this.initialVersion}`);
+    this.initialVersion = initialVersion;
     this.logger = (options.logger ?? nullLogger).child({ component: 'sdp' });
   }
 

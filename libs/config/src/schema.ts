@@ -107,6 +107,7 @@ function group<S extends z.ZodRawShape>(shape: S) {
 
 /** `host`, `host:port`, `[v6]` or `[v6]:port`; the port must be 1..65535. */
 function checkServer(value: string, ctx: z.RefinementCtx): void {
+  if (value === '') return; // reported by min(1)
   const m = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+)(?::(\d+))?$/.exec(value);
   if (!m) {
     ctx.addIssue({ code: 'custom', message: `'${value}' is not host[:port]` });

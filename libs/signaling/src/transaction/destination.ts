@@ -97,5 +97,6 @@ export function responseDestinations(via: Via, source: Destination): Destination
  * sent-by is returned as is: resolving it (RFC 3263 §5) is the caller's job.
  */
 export function responseDestination(via: Via, source: Destination): Destination {
-  return responseDestinations(via, source)[0]!;
+  // responseDestinations always returns at least one destination; the fallback is for the types.
+  return responseDestinations(via, source)[0] ?? source;
 }

@@ -29,7 +29,16 @@ const single = <T>(name: string, parse: (value: string, header: string) => T, fo
   codec(name, (lines) => parse(P.singleValue(lines, name), name), (v) => [format(v)]);
 
 const list = <T>(name: string, parse: (value: string, header: string) => T[], format: (v: T) => string): HeaderCodec<T[]> =>
-  codec(name, (lines) => lines.flatMap((l) => parse(l, name)), (v) => (v.length ? [v.map(format).join(', ')] : []));
+  codec(
+    name,
+    (lines) => {
+      if (lines.length === 1) return parse(lines[0]!, name);
+      const out: T[] = [];
+      for (const l of lines) for (const v of parse(l, name)) out.push(v);
+      return out;
+    },
+    (v) => (v.length ? [v.map(format).join(', ')] : []),
+  );
 
 const nameAddrList = (name: string): HeaderCodec<NameAddr[]> => list(name, P.parseNameAddrList, formatNameAddr);
 const tokenList = (name: string): HeaderCodec<string[]> => list(name, P.parseTokenList, (t) => t);

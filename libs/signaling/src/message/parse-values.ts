@@ -86,6 +86,15 @@ function isTokenString(s: string): boolean {
   return true;
 }
 
+/** `s.slice(from, to).toLowerCase()`, without the second copy when already lower-case. */
+function lowerSlice(s: string, from: number, to: number): string {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return s.slice(from, to).toLowerCase();
+  }
+  return s.slice(from, to);
+}
+
 /** End of a token starting at `i` (== i when there is none). */
 function tokenEnd(s: string, i: number): number {
   while (i < s.length && has(s.charCodeAt(i), F_TOKEN)) i++;
@@ -144,7 +153,7 @@ function readParams(s: string, i: number, params: Params, header: string, stopAt
     i = skipWs(s, i + 1);
     const ne = tokenEnd(s, i);
     if (ne === i) fail('empty parameter name', header);
-    const name = s.slice(i, ne).toLowerCase();
+    const name = lowerSlice(s, i, ne);
     i = skipWs(s, ne);
     if (i < s.length && s.charCodeAt(i) === 0x3d /* = */) {
       i = skipWs(s, i + 1);
@@ -280,11 +289,11 @@ function parseSipUri(s: string, scheme: 'sip' | 'sips', start: number): SipUri {
       if (eq === i + 1) fail('empty URI parameter name', undefined);
       checkEscapedRun(s, i + 1, eq, F_PARAMCHAR, 'URI parameter');
       checkEscapedRun(s, eq + 1, e, F_PARAMCHAR, 'URI parameter');
-      params.set(s.slice(i + 1, eq).toLowerCase(), s.slice(eq + 1, e));
+      params.set(lowerSlice(s, i + 1, eq), s.slice(eq + 1, e));
     } else {
       if (e === i + 1) fail('empty URI parameter', undefined);
       checkEscapedRun(s, i + 1, e, F_PARAMCHAR, 'URI parameter');
-      params.set(s.slice(i + 1, e).toLowerCase(), null);
+      params.set(lowerSlice(s, i + 1, e), null);
     }
     i = e;
   }
@@ -343,12 +352,13 @@ export function parseUri(text: string): Uri {
   const c0 = text.charCodeAt(0);
   if (!((c0 >= 0x41 && c0 <= 0x5a) || (c0 >= 0x61 && c0 <= 0x7a))) fail('invalid URI scheme', undefined);
   for (let i = 1; i < colon; i++) if (!has(text.charCodeAt(i), F_SCHEME)) fail('invalid URI scheme', undefined);
+  const scheme = colon === 3 || colon === 4 ? lowerSlice(text, 0, colon) : '';
+  // parseSipUri checks every character against the grammar itself.
+  if (scheme === 'sip' || scheme === 'sips') return parseSipUri(text, scheme, colon + 1);
   for (let i = colon + 1; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c <= SP || c === 0x3c || c === 0x3e || c === DQUOTE || c === 0x7f) fail('invalid character in URI', undefined);
   }
-  const scheme = colon === 3 || colon === 4 ? text.slice(0, colon).toLowerCase() : '';
-  if (scheme === 'sip' || scheme === 'sips') return parseSipUri(text, scheme, colon + 1);
   if (scheme === 'tel') return parseTelUri(text, colon + 1);
   if (colon + 1 >= text.length) fail('empty URI', undefined);
   return { kind: 'absolute', scheme: text.slice(0, colon).toLowerCase(), value: text.slice(colon + 1) };
@@ -549,6 +559,20 @@ function expectChar(s: string, i: number, ch: number, header: string, what: stri
   return skipWs(s, i + 1);
 }
 
+function upperTransport(t: string): string {
+  switch (t) {
+    case 'UDP':
+    case 'TCP':
+    case 'TLS':
+    case 'WS':
+    case 'WSS':
+    case 'SCTP':
+      return t;
+    default:
+      return t.toUpperCase();
+  }
+}
+
 /**
  * A Via header line: comma-separated via-parms (RFC 3261 §20.42, §25.1): sent-protocol with LWS
  * around the slashes, sent-by (IPv6 references included), parameters. The transport is
@@ -592,7 +616,8 @@ export function parseViaList(value: string, header: string): Via[] {
     i = readParams(value, i, params, header, true);
     // RFC 3581 §3: the rport parameter is empty in a request ("rport" with no value).
     if (params.get('rport') === '') params.set('rport', null);
-    out.push({ protocol: `${name.toUpperCase()}/${version}`, transport: transport.toUpperCase(), host, port, params });
+    const protocol = name === 'SIP' && version === '2.0' ? 'SIP/2.0' : `${name.toUpperCase()}/${version}`;
+    out.push({ protocol, transport: upperTransport(transport), host, port, params });
     i = skipWs(value, i);
     if (i >= value.length) return out;
     i++; // the ","

@@ -59,6 +59,46 @@ function headerNames(raw: string): readonly [string, string] {
   return hit;
 }
 
+/**
+ * Frequent header names, found without slicing or hashing the name: candidates by (lower-case
+ * first letter, length), then a case-insensitive compare. Entries: [lower-case spelling,
+ * canonical name, key].
+ */
+const KNOWN = new Map<number, (readonly [string, string, string])[]>();
+for (const n of [
+  'Via', 'From', 'To', 'Call-ID', 'CSeq', 'Contact', 'Max-Forwards', 'Content-Type', 'Content-Length', 'Record-Route',
+  'Route', 'Allow', 'Supported', 'Require', 'User-Agent', 'Server', 'Session-Expires', 'Min-SE', 'Expires', 'Min-Expires',
+  'Event', 'Allow-Events', 'Subscription-State', 'Authorization', 'Proxy-Authorization', 'WWW-Authenticate',
+  'Proxy-Authenticate', 'Authentication-Info', 'Accept', 'Accept-Encoding', 'Accept-Language', 'Refer-To', 'Referred-By',
+  'Replaces', 'Date', 'P-Asserted-Identity', 'P-Preferred-Identity', 'Privacy', 'Reason', 'RSeq', 'RAck', 'Timestamp',
+  'Warning', 'Organization', 'Subject', 'Content-Disposition', 'Content-Encoding', 'Content-Language', 'MIME-Version',
+  'Proxy-Require', 'Unsupported', 'Retry-After', 'Path', 'Service-Route', 'Call-Info', 'Alert-Info', 'Refer-Sub',
+  ...Object.keys(COMPACT_FORMS),
+]) {
+  const lower = n.toLowerCase();
+  const k = lower.charCodeAt(0) * 64 + lower.length;
+  const list = KNOWN.get(k) ?? [];
+  list.push([lower, canonicalHeaderName(n), lower.length === 1 ? COMPACT_FORMS[lower]! : lower]);
+  KNOWN.set(k, list);
+}
+
+/** The [canonical, key] of a frequent header name at head[from, to), or undefined. */
+function knownName(head: string, from: number, to: number): readonly [string, string, string] | undefined {
+  const len = to - from;
+  if (len > 63) return undefined;
+  const list = KNOWN.get((head.charCodeAt(from) | 0x20) * 64 + len);
+  if (list === undefined) return undefined;
+  outer: for (const e of list) {
+    const lower = e[0];
+    for (let i = 0; i < len; i++) {
+      // `| 0x20` lower-cases letters; names are tokens, so no other char can collide.
+      if ((head.charCodeAt(from + i) | 0x20) !== lower.charCodeAt(i)) continue outer;
+    }
+    return e;
+  }
+  return undefined;
+}
+
 function bad(message: string, offset?: number, status = 400, reason?: string): SipParseError {
   const details: { offset?: number; status: number; reason?: string } = { status };
   if (offset !== undefined) details.offset = offset;
@@ -128,19 +168,9 @@ export function parseMessage(data: Buffer, options?: ParseMessageOptions): SipMe
   const fields: HeaderField[] = [];
   let clValues: string[] | undefined;
   let pendingName = '';
+  let pendingKey = '';
   let pendingValue = '';
   let havePending = false;
-  const flush = (): void => {
-    const [name, key] = headerNames(pendingName);
-    if (pendingName.length + 2 + pendingValue.length > limits.maxLineLength) {
-      throw new SipLimitError(`header ${name} too long`, { name: 'maxLineLength', max: limits.maxLineLength, actual: pendingName.length + 2 + pendingValue.length });
-    }
-    if (fields.length >= limits.maxHeaderCount) {
-      throw new SipLimitError('too many header fields', { name: 'maxHeaderCount', max: limits.maxHeaderCount, actual: fields.length + 1 });
-    }
-    if (key === 'content-length') (clValues ??= []).push(pendingValue);
-    fields.push({ name, key, value: pendingValue });
-  };
   let pos = lineEnd + 1;
   while (pos <= head.length) {
     let nl = head.indexOf('\n', pos);
@@ -158,7 +188,10 @@ export function parseMessage(data: Buffer, options?: ParseMessageOptions): SipMe
         throw new SipLimitError('folded header too long', { name: 'maxLineLength', max: limits.maxLineLength, actual: pendingValue.length });
       }
     } else {
-      if (havePending) flush();
+      if (havePending) {
+        pushField(fields, pendingName, pendingKey, pendingValue, limits);
+        if (pendingKey === 'content-length') (clValues ??= []).push(pendingValue);
+      }
       if (end - pos > limits.maxLineLength) {
         throw new SipLimitError('header line too long', { name: 'maxLineLength', max: limits.maxLineLength, actual: end - pos });
       }
@@ -167,14 +200,23 @@ export function parseMessage(data: Buffer, options?: ParseMessageOptions): SipMe
       // RFC 3261 §7.3.1: HCOLON = *( SP / HTAB ) ":" SWS
       let ne = colon;
       while (ne > pos && (head.charCodeAt(ne - 1) === SP || head.charCodeAt(ne - 1) === HT)) ne--;
-      if (!isToken(head, pos, ne)) throw bad('invalid header name', pos);
-      pendingName = head.slice(pos, ne);
+      const known = knownName(head, pos, ne);
+      if (known !== undefined) {
+        pendingName = known[1];
+        pendingKey = known[2];
+      } else {
+        if (!isToken(head, pos, ne)) throw bad('invalid header name', pos);
+        [pendingName, pendingKey] = headerNames(head.slice(pos, ne));
+      }
       pendingValue = trimWs(head, colon + 1, end);
       havePending = true;
     }
     pos = nl + 1;
   }
-  if (havePending) flush();
+  if (havePending) {
+    pushField(fields, pendingName, pendingKey, pendingValue, limits);
+    if (pendingKey === 'content-length') (clValues ??= []).push(pendingValue);
+  }
 
   // --- body (RFC 3261 §18.3, §20.14)
   let body: Buffer;
@@ -214,6 +256,16 @@ export function parseMessage(data: Buffer, options?: ParseMessageOptions): SipMe
     return parseStatusLine(startLine, headers, body);
   }
   return parseRequestLine(startLine, headers, body);
+}
+
+function pushField(fields: HeaderField[], name: string, key: string, value: string, limits: Readonly<ParseLimits>): void {
+  if (name.length + 2 + value.length > limits.maxLineLength) {
+    throw new SipLimitError(`header ${name} too long`, { name: 'maxLineLength', max: limits.maxLineLength, actual: name.length + 2 + value.length });
+  }
+  if (fields.length >= limits.maxHeaderCount) {
+    throw new SipLimitError('too many header fields', { name: 'maxHeaderCount', max: limits.maxHeaderCount, actual: fields.length + 1 });
+  }
+  fields.push({ name, key, value });
 }
 
 function trimWs(s: string, from: number, to: number): string {

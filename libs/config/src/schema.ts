@@ -28,8 +28,9 @@ export interface SettingMeta {
   readonly defaultValue: boolean | number | string | readonly string[] | undefined;
   /** Allowed values of an `enum` setting (matched case-insensitively in text). */
   readonly values?: readonly string[];
-  /** Inclusive range of an `integer` setting. */
+  /** Lowest allowed value of an `integer` setting. */
   readonly min?: number;
+  /** Highest allowed value of an `integer` setting. */
   readonly max?: number;
   /** A credential: documented as such and never logged. */
   readonly secret?: boolean;
@@ -271,9 +272,9 @@ const sipSchema = group({
   timers: group({
     // RFC 3261 §17.1.1.1: T1 is an estimate of the round-trip time (RTT), and it defaults to 500 ms.
     t1Ms: int(500, 1, 60_000, 'SIP timer T1 (RTT estimate), ms (RFC 3261 §17.1.1.1).', sdk),
-    // RFC 3261 §17.1.2.2: T2 ... the maximum retransmit interval for non-INVITE requests and INVITE responses (default 4 s).
+    // RFC 3261 Table 4: T2 = 4 s, "The maximum retransmit interval for non-INVITE requests and INVITE responses".
     t2Ms: int(4000, 1, 600_000, 'SIP timer T2 (maximum retransmit interval), ms (RFC 3261 §17.1.2.2).', sdk),
-    // RFC 3261 Table 4: T4 is the maximum duration a message will remain in the network (5 s).
+    // RFC 3261 Table 4: T4 = 5 s, "Maximum duration a message will remain in the network".
     t4Ms: int(5000, 1, 600_000, 'SIP timer T4 (maximum message lifetime in the network), ms (RFC 3261 Table 4).', sdk),
   }),
   transports: group({

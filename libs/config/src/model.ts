@@ -293,6 +293,15 @@ export class ConfigAssembler {
   /** Keeps a setting the schema does not know, and warns about it. */
   addUnknown(key: string, value: UnknownValue, pos?: SourcePosition): void {
     const p = this.at(pos);
+    const i = this.unknown.findIndex((u) => u.key === key);
+    const prev = this.unknown[i];
+    if (prev) {
+      // An unknown setting repeated in XML is a list (as known list settings are).
+      const items = (v: UnknownValue) => (Array.isArray(v) ? v : [v]) as (string | number | boolean | null)[];
+      this.unknown[i] = { ...prev, value: [...items(prev.value), ...items(value)] };
+      this.warn(key, 'unknown setting (kept, repeated)', pos);
+      return;
+    }
     this.unknown.push({ key, value, ...p });
     this.warn(key, 'unknown setting (kept)', pos);
   }

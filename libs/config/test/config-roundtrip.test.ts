@@ -39,6 +39,18 @@ describe('round trips keep every setting, unknown ones included', () => {
     expect(strip(back)).toEqual(expect.arrayContaining(strip(first)));
   });
 
+  it('an unknown list survives JSON -> XML -> JSON', () => {
+    const first = parseJsonConfig('{"vendor":{"acme":{"tags":["a","b"],"n":5}}}');
+    const xml = toXml(first);
+    expect(xml.match(/<setting name="tags" value="[ab]"\/>/g)).toHaveLength(2);
+    const back = parseXmlConfig(xml);
+    expect(strip(back)).toEqual([
+      { key: 'vendor.acme.tags', value: ['a', 'b'] },
+      { key: 'vendor.acme.n', value: '5' },
+    ]);
+    expect(JSON.parse(toJson(back)).vendor).toEqual({ acme: { tags: ['a', 'b'], n: '5' } });
+  });
+
   it('codecs under policy are written back under policy', () => {
     const first = parseXmlConfig(read(fixture('standalone.config')));
     const xml = toXml(first);

@@ -2,7 +2,7 @@
  * Transaction matching (RFC 3261 §17.1.3 for responses, §17.2.3 for requests, including the
  * RFC 2543 rules for branches without the magic cookie).
  */
-import { formatUri, type SipRequest, type Via } from '../message/index';
+import { uriEquals, type SipRequest, type Via } from '../message/index';
 
 /** RFC 3261 §8.1.1.7: The branch ID inserted by an element compliant with this specification MUST always begin with the characters "z9hG4bK". */
 export const MAGIC_COOKIE = 'z9hG4bK';
@@ -66,7 +66,8 @@ export function legacyMatches(original: SipRequest, request: SipRequest, target:
   // From tag, Call-ID, CSeq number (not the method), and top Via header field match those of
   // the INVITE request which created the transaction, and the To tag of the ACK matches the To
   // tag of the response sent by the server transaction.
-  if (formatUri(original.uri) !== formatUri(request.uri)) return false;
+  // Request-URIs compare by the rules of RFC 3261 §19.1.4.
+  if (!uriEquals(original.uri, request.uri)) return false;
   if (tagOf(original.from.params) !== tagOf(request.from.params)) return false;
   if (original.callId !== request.callId) return false;
   const a = original.cseq;

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ensureNoDisposablesAreLeakedInTestSuite, InvalidStateError, isSdkError, ErrorCode } from '@sip-endpoint/base';
-import { H } from '../src/message/index';
+import { H, createResponse, parseMessage, type SipRequest, type SipResponse } from '../src/message/index';
 import { Dialog, DialogRegistry, DialogState, glareRetryDelayMs, type DialogStateChange } from '../src/dialog/index';
 import { ALICE_CONTACT, BOB_CONTACT, addr, fromBob, request, responseTo, sip, uriText } from './dialog-fixtures';
 
@@ -426,5 +426,90 @@ describe('DialogRegistry', () => {
     expect(reg.size).toBe(0);
     expect(() => reg.add(d)).toThrowError(/terminated/);
     reg.dispose();
+  });
+});
+
+describe('Dialog from message text', () => {
+  ensureNoDisposablesAreLeakedInTestSuite({ beforeEach, afterEach });
+
+  const crlf = (lines: string[]): Buffer => Buffer.from(lines.join('\r\n') + '\r\n\r\n');
+
+  const INVITE = crlf([
+    'INVITE sip:bob@biloxi.example.com SIP/2.0',
+    'Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds',
+    'Max-Forwards: 70',
+    'To: Bob <sip:bob@biloxi.example.com>',
+    'From: Alice <sip:alice@atlanta.example.com>;tag=1928301774',
+    'Call-ID: a84b4c76e66710@pc33.atlanta.example.com',
+    'CSeq: 314159 INVITE',
+    'Contact: <sip:alice@pc33.atlanta.example.com>',
+    'Content-Length: 0',
+  ]);
+
+  // The 200 as Alice receives it: each proxy put its Record-Route on top of the request's, and
+  // the UAS copied them in order, so the first value is the proxy nearest to Bob.
+  const OK = crlf([
+    'SIP/2.0 200 OK',
+    'Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds;received=192.0.2.1',
+    'Record-Route: <sip:ss2.biloxi.example.com;lr>',
+    'Record-Route: <sip:ss1.atlanta.example.com;lr>',
+    'To: Bob <sip:bob@biloxi.example.com>;tag=a6c85cf',
+    'From: Alice <sip:alice@atlanta.example.com>;tag=1928301774',
+    'Call-ID: a84b4c76e66710@pc33.atlanta.example.com',
+    'CSeq: 314159 INVITE',
+    'm: <sip:bob@192.0.2.4>',
+    'Content-Length: 0',
+  ]);
+
+  it('UAC: the route set is the Record-Route reversed; requests serialize with Route and the remote target', () => {
+    const inv = parseMessage(INVITE) as SipRequest;
+    const ok = parseMessage(OK) as SipResponse;
+    const d = Dialog.createUac(inv, ok, { localContact: addr(sip('alice', 'pc33.atlanta.example.com')) });
+    expect(d.id).toEqual({ callId: 'a84b4c76e66710@pc33.atlanta.example.com', localTag: '1928301774', remoteTag: 'a6c85cf' });
+    const ack = d.createAck(314159).toString();
+    expect(ack).toMatch(/^ACK sip:bob@192\.0\.2\.4 SIP\/2\.0\r\n/);
+    expect(ack).toContain('Route: <sip:ss1.atlanta.example.com;lr>, <sip:ss2.biloxi.example.com;lr>\r\n');
+    expect(ack).toContain('CSeq: 314159 ACK\r\n');
+    const bye = parseMessage(d.createRequest('BYE').serialize()) as SipRequest;
+    expect(bye.cseq).toEqual({ seq: 314160, method: 'BYE' });
+    expect(bye.to.params.get('tag')).toBe('a6c85cf');
+    expect(bye.from.params.get('tag')).toBe('1928301774');
+    expect(bye.get(H.Route)!.map(uriText)).toEqual(['sip:ss1.atlanta.example.com;lr', 'sip:ss2.biloxi.example.com;lr']);
+    d.dispose();
+  });
+
+  it('UAS: the route set is the Record-Route in order (as received on the INVITE)', () => {
+    const text = INVITE.toString().replace('Max-Forwards: 70\r\n', 'Max-Forwards: 68\r\nRecord-Route: <sip:ss2.biloxi.example.com;lr>, <sip:ss1.atlanta.example.com;lr>\r\n');
+    const inv = parseMessage(Buffer.from(text)) as SipRequest;
+    const ok = createResponse(inv, 200, undefined, { toTag: 'a6c85cf' });
+    const d = Dialog.createUas(inv, ok, { localContact: BOB_CONTACT });
+    const bye = d.createRequest('BYE');
+    expect(uriText(bye.uri)).toBe('sip:alice@pc33.atlanta.example.com');
+    expect(bye.get(H.Route)!.map(uriText)).toEqual(['sip:ss2.biloxi.example.com;lr', 'sip:ss1.atlanta.example.com;lr']);
+    expect(bye.to.displayName).toBe('Alice');
+    expect(bye.to.params.get('tag')).toBe('1928301774');
+    expect(d.receiveRequest(parseMessage(Buffer.from(text.replace('CSeq: 314159 INVITE', 'CSeq: 314158 INFO').replace('To: Bob <sip:bob@biloxi.example.com>', 'To: Bob <sip:bob@biloxi.example.com>;tag=a6c85cf'))) as SipRequest)).toEqual({
+      status: 500,
+      reason: 'CSeq Out of Order',
+    });
+    d.dispose();
+  });
+});
+
+describe('BYE outcomes (RFC 3261 §15.1.1)', () => {
+  ensureNoDisposablesAreLeakedInTestSuite({ beforeEach, afterEach });
+
+  it.each([
+    [200, DialogState.Terminated],
+    [500, DialogState.Terminated],
+    [401, DialogState.Confirmed],
+    [407, DialogState.Confirmed],
+  ] as const)('a %i to our BYE leaves the dialog %s', (status, expected) => {
+    const inv = request('INVITE', { cseq: 1 });
+    const d = Dialog.createUac(inv, responseTo(inv, 200, { toTag: 'bobtag', contact: BOB_CONTACT }), opts);
+    const bye = d.createRequest('BYE');
+    d.receiveResponse(responseTo(bye, status, { toTag: 'bobtag' }));
+    expect(d.state).toBe(expected);
+    d.dispose();
   });
 });

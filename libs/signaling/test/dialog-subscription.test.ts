@@ -416,6 +416,26 @@ describe('Notifier (RFC 6665 §4.2)', () => {
     expect(() => notifier.createNotify()).toThrowError(/ended/);
   });
 
+  it.each([
+    [500, NotifierState.Active],
+    [408, NotifierState.Terminated], // the dialog ends (RFC 3261 §12.2.1.2), the subscription with it
+    [481, NotifierState.Terminated],
+    [489, NotifierState.Terminated],
+    [200, NotifierState.Active],
+  ] as const)('a %i to a NOTIFY leaves the notifier %s', (status, expected) => {
+    const v = accept(600);
+    const notifier = v.notifier!;
+    notifier.receiveNotifyResponse(responseTo(v.notify!, status));
+    expect(notifier.state).toBe(expected);
+  });
+
+  it('a NOTIFY transaction timeout removes the subscription', () => {
+    const v = accept(600);
+    v.notifier!.noteNotifyTimeout();
+    expect(v.notifier!.state).toBe(NotifierState.Terminated);
+    expect(v.notifier!.dialog.state).toBe(DialogState.Terminated);
+  });
+
   it('a fetch (Expires 0) is answered with one final NOTIFY and no subscription', () => {
     const v = Notifier.acceptSubscribe(subscribe(0), { policy, clock, localContact: BOB_CONTACT });
     if (!v.accepted) throw new Error('refused');

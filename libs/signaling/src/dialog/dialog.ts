@@ -531,7 +531,9 @@ export class Dialog extends Disposable {
       this.transition(DialogState.Terminated, 'final-response');
       return;
     }
-    if (method === 'BYE') this.transition(DialogState.Terminated, 'bye');
+    // RFC 3261 §15.1.1: the UAC considers the session terminated once the BYE is sent, whatever
+    // the response. A 401/407 challenge keeps the dialog so the BYE can be resent with credentials.
+    if (method === 'BYE' && status !== 401 && status !== 407) this.transition(DialogState.Terminated, 'bye');
   }
 
   /**

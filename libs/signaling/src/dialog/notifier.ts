@@ -123,6 +123,9 @@ export interface SubscribeRefreshResult {
   readonly notify?: SipRequest;
 }
 
+/** Responses to a NOTIFY that remove the subscription (RFC 6665 §4.2.2). */
+const NOTIFY_FATAL_STATUS = new Set([404, 405, 410, 416, 480, 481, 482, 483, 484, 485, 489, 501, 604]);
+
 function safeGet<T>(msg: SipMessage, codec: HeaderCodec<T>): T | undefined {
   try {
     return msg.get(codec);
@@ -317,18 +320,26 @@ export class Notifier extends Disposable {
   }
 
   /**
-   * Processes the response to one of our NOTIFYs. RFC 6665 §4.2.2: a 481, a timeout or a
-   * failure other than 408/500/503-style transient ones means the subscriber is gone: the
-   * subscription is terminated (and its owned dialog with it).
+   * Processes the response to one of our NOTIFYs (passing it to the dialog first, where 481/408
+   * end the dialog, RFC 3261 §12.2.1.2). RFC 6665 §4.2.2: a 404, 405, 410, 416, 480-485, 489,
+   * 501 or 604 response to a NOTIFY means the subscriber is gone: the notifier removes the
+   * subscription (Terminated, reason `response-<code>`). Other failures keep it.
    */
   receiveNotifyResponse(response: SipResponse): void {
-    if (this._state === NotifierState.Terminated) {
-      return;
-    }
+    if (this._state === NotifierState.Terminated) return;
     if (this.dialog.state !== DialogState.Terminated && this.dialog.matchesResponse(response)) this.dialog.receiveResponse(response);
-    if (this.isDisposed) return;
-    const s = response.status;
-    if (s >= 300 && s !== 401 && s !== 407 && s !== 408 && s !== 491 && s !== 500 && s !== 503) this.transition(NotifierState.Terminated, `response-${s}`);
+    if (this._state === NotifierState.Terminated) return;
+    if (NOTIFY_FATAL_STATUS.has(response.status)) this.transition(NotifierState.Terminated, `response-${response.status}`);
+  }
+
+  /**
+   * Tells the notifier that a NOTIFY got no response (Timer F). RFC 6665 §4.2.2: If the NOTIFY
+   * request fails due to expiration of SIP Timer F (transaction timeout), the notifier SHOULD
+   * remove the subscription.
+   */
+  noteNotifyTimeout(): void {
+    if (this._state === NotifierState.Terminated) return;
+    this.transition(NotifierState.Terminated, 'timeout');
   }
 
   /** Ends the subscription without a NOTIFY (cause `disposed`) and disposes the notifier. */

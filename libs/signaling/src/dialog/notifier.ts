@@ -328,7 +328,8 @@ export class Notifier extends Disposable {
   receiveNotifyResponse(response: SipResponse): void {
     if (this._state === NotifierState.Terminated) return;
     if (this.dialog.state !== DialogState.Terminated && this.dialog.matchesResponse(response)) this.dialog.receiveResponse(response);
-    if (this._state === NotifierState.Terminated) return;
+    // The dialog may have ended (481/408) and taken the subscription with it.
+    if (this.hasEnded()) return;
     if (NOTIFY_FATAL_STATUS.has(response.status)) this.transition(NotifierState.Terminated, `response-${response.status}`);
   }
 
@@ -390,6 +391,10 @@ export class Notifier extends Disposable {
     // RFC 6665 §4.2.2: NOTIFY requests MUST contain a "Subscription-State" header field.
     req.set(H.SubscriptionState, { state, params });
     return req;
+  }
+
+  private hasEnded(): boolean {
+    return this._state === NotifierState.Terminated;
   }
 
   private assertLive(): void {

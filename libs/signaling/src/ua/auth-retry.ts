@@ -6,11 +6,12 @@ import { H, type SipRequest, type SipResponse, type Uri } from '../message/index
 import type { OutgoingRequestHandlers, SipStack } from './stack';
 
 /**
- * Adds credentials to a request that was challenged. Returns `false` when it cannot (no
- * credentials for the realm, or the same credentials were already rejected).
+ * Adds credentials to a request that was challenged; `ok` is false when it cannot (no
+ * credentials for the realm, or the same credentials were already rejected). The auth layer's
+ * `DigestClient` is one.
  */
 export interface RequestAuthenticator {
-  authorize(request: SipRequest, challenge: SipResponse): boolean;
+  answerChallenge(request: SipRequest, challenge: SipResponse): { readonly ok: boolean };
 }
 
 /** Options of {@link sendWithAuth}. */
@@ -34,7 +35,7 @@ export async function sendWithAuth(stack: SipStack, request: SipRequest, o: Send
     const retry = req.clone();
     retry.headers.delete('Via');
     retry.set(H.CSeq, { seq: o.nextCSeq(), method: req.method });
-    if (!o.authenticator.authorize(retry, response)) return response;
+    if (!o.authenticator.answerChallenge(retry, response).ok) return response;
     req = retry;
   }
   return stack.sendRequest(req, {}, { outboundProxy: o.outboundProxy }).final;

@@ -500,6 +500,8 @@ function bestEffortErrorResponse(data: Buffer, error: unknown): SipResponse | un
   const start = lines[0] ?? '';
   if (start.startsWith('SIP/')) return undefined;
   if (!/^[A-Za-z]+ /.test(start)) return undefined;
+  // RFC 3261 §17.2.3 / §8.2: an ACK is never answered.
+  if (start.startsWith('ACK ')) return undefined;
   const pick = (names: string[]) => {
     const out: string[] = [];
     for (const l of lines.slice(1)) {

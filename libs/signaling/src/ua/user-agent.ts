@@ -19,6 +19,7 @@ import {
   type Uri,
 } from '../message/index';
 import { DialogRegistry } from '../dialog/index';
+import { DigestClient, type DigestCredentialsInit } from '../auth/index';
 import type { InviteServerTransaction, ServerTransaction } from '../transaction/index';
 import type { RequestAuthenticator } from './auth-retry';
 import { InviteSession, SessionState, type IncomingRefer, type InviteOptions, type SessionContext } from './invite-session';
@@ -54,7 +55,9 @@ export interface UserAgentOptions {
   aor: string;
   /** Display name in From and Contact. */
   displayName?: string;
-  /** Digest credentials (RFC 3261 §22). */
+  /** Digest credentials (RFC 3261 §22): user name and password (or HA1), optionally per realm. */
+  credentials?: DigestCredentialsInit | readonly DigestCredentialsInit[];
+  /** Answers challenges instead of `credentials` (e.g. a `DigestClient` configured by the caller). */
   authenticator?: RequestAuthenticator;
   /** The stack to use; or options to create one (then owned by the user agent). */
   stack: SipStack | SipStackOptions;
@@ -97,6 +100,7 @@ export class UserAgent extends Disposable {
     this.logger = (options.logger ?? stack.logger).child({ component: 'ua', aor: options.aor });
     this.outboundProxy = options.outboundProxy ? parseUri(options.outboundProxy) : undefined;
     this.registry = this._register(new DialogRegistry());
+    const authenticator = options.authenticator ?? (options.credentials ? new DigestClient({ credentials: options.credentials, logger: this.logger }) : undefined);
     const identity: NameAddr = { displayName: options.displayName, uri: aor, params: new Map() };
     const timers = { t1Ms: 500, t2Ms: 4000, ...(isStackOptions(options.stack) ? options.stack.timers : {}) };
     this.ctx = {
@@ -105,7 +109,7 @@ export class UserAgent extends Disposable {
       logger: this.logger,
       localContact: (protocol) => ({ displayName: options.displayName, uri: stack.contactUri(aor.user, protocol), params: new Map() }),
       localIdentity: identity,
-      authenticator: options.authenticator,
+      authenticator,
       timers: { t1Ms: timers.t1Ms ?? 500, t2Ms: timers.t2Ms ?? 4000 },
       capabilityHeaders: {
         Allow: ALLOWED_METHODS.join(', '),
@@ -164,7 +168,7 @@ export class UserAgent extends Disposable {
     const reg = new Registration(this.stack, {
       aor: this.aor,
       displayName: this.options.displayName,
-      authenticator: this.options.authenticator,
+      authenticator: this.ctx.authenticator,
       outboundProxy: this.options.outboundProxy,
       transport: this.options.transport,
       ...options,

@@ -166,6 +166,19 @@ describe('INVITE client transaction (RFC 3261 §17.1.1, RFC 6026 §7.2)', () => 
     expect(transport.timesOf('INVITE')).toEqual([0, 500]);
   });
 
+  it('over TCP: Proceeding -> Accepted on 2xx, Timer M is still 64*T1', () => {
+    const { layer, clock } = h();
+    const req = request();
+    const tx = layer.sendRequest(req, TCP);
+    const seen = states(tx);
+    layer.receive(response(req, 180, 'b'), TCP);
+    layer.receive(response(req, 200, 'b'), TCP);
+    clock.advance(31_999);
+    expect(tx.state).toBe('Accepted');
+    clock.advance(1);
+    expect(seen).toEqual(['Calling', 'Proceeding', 'Accepted', 'Terminated']);
+  });
+
   it('reports a transport error (treat as 503) and terminates; finalResponse rejects with TransportError', async () => {
     const { layer, transport, flush } = h();
     transport.fail = () => true;
@@ -337,6 +350,28 @@ describe('non-INVITE client transaction (RFC 3261 §17.1.2)', () => {
     expect(transport.timesOf('SUBSCRIBE')).toEqual([0]);
     layer.receive(response(req, 202, 't'), TCP);
     expect(seen).toEqual(['Trying', 'Completed', 'Terminated']);
+  });
+
+  it('over TCP: Trying -> Proceeding -> Completed -> Terminated', () => {
+    const { layer } = h();
+    const req = request({ method: 'REFER', toTag: 'x' });
+    const tx = layer.sendRequest(req, TCP);
+    const seen = states(tx);
+    layer.receive(response(req, 100), TCP);
+    layer.receive(response(req, 202, 'x'), TCP);
+    expect(seen).toEqual(['Trying', 'Proceeding', 'Completed', 'Terminated']);
+  });
+
+  it('a transport error in Proceeding (a retransmission failing) terminates too', async () => {
+    const { layer, clock, transport, flush } = h();
+    const req = request({ method: 'OPTIONS' });
+    const tx = layer.sendRequest(req, UDP);
+    layer.receive(response(req, 100), UDP);
+    transport.fail = () => true;
+    clock.advance(500);
+    await flush();
+    expect(tx.state).toBe('Terminated');
+    await expect(tx.finalResponse).rejects.toBeInstanceOf(TransportError);
   });
 
   it('Timer K takes T4 from the options', () => {

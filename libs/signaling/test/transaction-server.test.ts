@@ -291,6 +291,23 @@ describe('transport errors on responses (RFC 3261 §17.2.4)', () => {
   });
 });
 
+describe('transport errors on INVITE responses', () => {
+  it('a failed 486 over UDP (every destination) reports and terminates the INVITE server transaction', async () => {
+    const { transport, flush } = h();
+    const req = request();
+    const tx = incoming(req);
+    const seen = states(tx);
+    const errors: unknown[] = [];
+    on(tx.onDidTransportError, (e) => errors.push(e.message));
+    transport.fail = () => true;
+    const busy = response(req, 486, 'u');
+    tx.respond(busy);
+    await flush();
+    expect(errors).toEqual([busy]);
+    expect(seen).toEqual(['Proceeding', 'Completed', 'Terminated']);
+  });
+});
+
 describe('request matching (RFC 3261 §17.2.3)', () => {
   it('matches by branch, sent-by and method: another sent-by or method is a new transaction', () => {
     const { layer } = h();

@@ -13,7 +13,7 @@ export {
   type DialogRequestOptions,
 } from './dialog';
 export { DialogRegistry, type DialogRegistryChange } from './registry';
-export { type ExtraHeaders } from './util';
+export { type ExtraHeaders as DialogExtraHeaders } from './util';
 export {
   Subscription,
   SubscriptionState,

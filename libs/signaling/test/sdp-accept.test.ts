@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'sdp-transform';
 import { ErrorCode, InvalidStateError, ensureNoDisposablesAreLeakedInTestSuite, isSdkError } from '@sip-endpoint/base';
-import { SdpNegotiationError, SdpSession, type LocalDescription } from '../src/sdp/index';
+import { SdpNegotiationError, SdpSession, type SdpLocalDescription } from '../src/sdp/index';
 
 const KEY80 = 'inline:MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkw';
 const KEY32 = 'inline:QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk';
 const PEER_KEY = 'inline:d0RmdkVkZ2RmZ2RmZ2RmZ2RmZ2RmZ2RmZ2RmZ2Rm';
 
-const LOCAL: LocalDescription = {
+const LOCAL: SdpLocalDescription = {
   address: '192.0.2.10',
   ports: { audio: 20000, video: 20002 },
   audio: {
@@ -22,7 +22,7 @@ const LOCAL: LocalDescription = {
   },
   video: { codecs: [{ name: 'VP8', clockRate: 90000 }] },
 };
-const AUDIO_ONLY: LocalDescription = { ...LOCAL, video: undefined, ports: { audio: 20000 } };
+const AUDIO_ONLY: SdpLocalDescription = { ...LOCAL, video: undefined, ports: { audio: 20000 } };
 
 const sdp = (...lines: string[]): string => lines.join('\r\n') + '\r\n';
 const HEAD = ['v=0', 'o=peer 3000 3000 IN IP4 203.0.113.5', 's=-', 'c=IN IP4 203.0.113.5', 't=0 0'];
@@ -143,7 +143,7 @@ describe('SdpSession.acceptAnswer', () => {
   });
 
   describe('SDES crypto', () => {
-    const SRTP: LocalDescription = {
+    const SRTP: SdpLocalDescription = {
       ...AUDIO_ONLY,
       audio: { ...AUDIO_ONLY.audio!, crypto: [{ suite: 'AES_CM_128_HMAC_SHA1_80', keyParams: KEY80 }, { suite: 'AES_CM_128_HMAC_SHA1_32', keyParams: KEY32 }] },
     };

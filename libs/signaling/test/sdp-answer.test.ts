@@ -2,14 +2,14 @@ import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'sdp-transform';
 import { ErrorCode, InvalidStateError, ensureNoDisposablesAreLeakedInTestSuite, isSdkError } from '@sip-endpoint/base';
-import { SdpNegotiationError, SdpSession, type LocalDescription } from '../src/sdp/index';
+import { SdpNegotiationError, SdpSession, type SdpLocalDescription } from '../src/sdp/index';
 
 const fixture = (name: string): string => readFileSync(new URL(`./fixtures/sdp/${name}`, import.meta.url), 'utf8');
 
 const KEY80 = 'inline:MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkw';
 const KEY32 = 'inline:QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk';
 
-const LOCAL: LocalDescription = {
+const LOCAL: SdpLocalDescription = {
   address: '192.0.2.10',
   ports: { audio: 20000, video: 20002 },
   audio: {
@@ -31,7 +31,7 @@ const LOCAL: LocalDescription = {
   },
 };
 
-const AUDIO_ONLY: LocalDescription = { ...LOCAL, video: undefined, ports: { audio: 20000 } };
+const AUDIO_ONLY: SdpLocalDescription = { ...LOCAL, video: undefined, ports: { audio: 20000 } };
 
 /** An offer built from lines, CRLF joined. */
 const sdp = (...lines: string[]): string => lines.join('\r\n') + '\r\n';
@@ -109,7 +109,7 @@ describe('SdpSession.createAnswer', () => {
   });
 
   it('follows the offerer order with codecOrder remote, and maxCodecs limits the list', () => {
-    const local: LocalDescription = { ...AUDIO_ONLY, audio: { ...AUDIO_ONLY.audio!, codecs: [{ name: 'PCMA', clockRate: 8000 }, { name: 'PCMU', clockRate: 8000 }, { name: 'opus', clockRate: 48000 }] } };
+    const local: SdpLocalDescription = { ...AUDIO_ONLY, audio: { ...AUDIO_ONLY.audio!, codecs: [{ name: 'PCMA', clockRate: 8000 }, { name: 'PCMU', clockRate: 8000 }, { name: 'opus', clockRate: 48000 }] } };
     const remoteOrder = session.createAnswer(fixture('baresip-offer.sdp'), local, { codecOrder: 'remote' });
     expect(String(parse(remoteOrder.sdp).media[0]!.payloads)).toBe('111 0 8 101');
     const s2 = new SdpSession();
@@ -130,7 +130,7 @@ describe('SdpSession.createAnswer', () => {
   });
 
   it('answers Genesys SIP Server with G729 annexb=no kept when we have G729 without fmtp', () => {
-    const local: LocalDescription = { ...AUDIO_ONLY, audio: { codecs: [{ name: 'G729', clockRate: 8000 }, { name: 'PCMA', clockRate: 8000 }], telephoneEvent: true } };
+    const local: SdpLocalDescription = { ...AUDIO_ONLY, audio: { codecs: [{ name: 'G729', clockRate: 8000 }, { name: 'PCMA', clockRate: 8000 }], telephoneEvent: true } };
     const { sdp: answer, result } = session.createAnswer(fixture('genesys-offer.sdp'), local);
     const m = parse(answer).media[0]!;
     expect(String(m.payloads)).toBe('18 8 101');
@@ -168,7 +168,7 @@ describe('SdpSession.createAnswer', () => {
   });
 
   it('maps telephone-event 101 and opus 111 to the offer numbers even when we prefer others', () => {
-    const local: LocalDescription = {
+    const local: SdpLocalDescription = {
       ...AUDIO_ONLY,
       audio: { codecs: [{ name: 'opus', clockRate: 48000, channels: 2, payloadType: 120 }, { name: 'PCMU', clockRate: 8000 }], telephoneEvent: { clockRate: 8000 } },
     };
@@ -193,7 +193,7 @@ describe('SdpSession.createAnswer', () => {
   });
 
   it('intersects the telephone-event list when ours is configured, and drops it when empty', () => {
-    const local: LocalDescription = { ...AUDIO_ONLY, audio: { codecs: [{ name: 'PCMU', clockRate: 8000 }], telephoneEvent: { events: '0-15' } } };
+    const local: SdpLocalDescription = { ...AUDIO_ONLY, audio: { codecs: [{ name: 'PCMU', clockRate: 8000 }], telephoneEvent: { events: '0-15' } } };
     const offer = (events: string): string => sdp(...BASIC_OFFER_HEAD, 'm=audio 30000 RTP/AVP 0 101', 'a=rtpmap:101 telephone-event/8000', `a=fmtp:101 ${events}`);
     const a1 = session.createAnswer(offer('0-16,32'), local);
     expect(parse(a1.sdp).media[0]!.fmtp).toEqual([{ payload: 101, config: '0-15' }]);
@@ -203,14 +203,14 @@ describe('SdpSession.createAnswer', () => {
   });
 
   it('does not answer telephone-event when we do not support it', () => {
-    const local: LocalDescription = { ...AUDIO_ONLY, audio: { codecs: [{ name: 'PCMA', clockRate: 8000 }] } };
+    const local: SdpLocalDescription = { ...AUDIO_ONLY, audio: { codecs: [{ name: 'PCMA', clockRate: 8000 }] } };
     const { sdp: answer } = session.createAnswer(fixture('sipp-uac-pcap.sdp'), local);
     expect(String(parse(answer).media[0]!.payloads)).toBe('8');
   });
 
   it('reads static payload types without rtpmap (RFC 3551) and matches names case-insensitively', () => {
     const offer = sdp(...BASIC_OFFER_HEAD, 'm=audio 30000 RTP/AVP 18 8 97', 'a=rtpmap:97 OPUS/48000/2');
-    const local: LocalDescription = { ...AUDIO_ONLY, audio: { codecs: [{ name: 'pcma', clockRate: 8000 }, { name: 'Opus', clockRate: 48000 }] } };
+    const local: SdpLocalDescription = { ...AUDIO_ONLY, audio: { codecs: [{ name: 'pcma', clockRate: 8000 }, { name: 'Opus', clockRate: 48000 }] } };
     const { result } = session.createAnswer(offer, local);
     expect(result.audio?.codecs.map((c) => `${c.name}/${c.payloadType}`)).toEqual(['PCMA/8', 'OPUS/97']);
   });
@@ -258,7 +258,7 @@ describe('SdpSession.createAnswer', () => {
     const muxed = session.createAnswer(offer, AUDIO_ONLY);
     expect(parse(muxed.sdp).media[0]!.rtcpMux).toBe('rtcp-mux');
     expect(muxed.result.audio).toMatchObject({ rtcpMux: true, remoteRtcpPort: 30000 });
-    const noMux: LocalDescription = { ...AUDIO_ONLY, audio: { ...AUDIO_ONLY.audio!, rtcpMux: false } };
+    const noMux: SdpLocalDescription = { ...AUDIO_ONLY, audio: { ...AUDIO_ONLY.audio!, rtcpMux: false } };
     const plain = session.createAnswer(offer, noMux);
     expect(parse(plain.sdp).media[0]!.rtcpMux).toBeUndefined();
     expect(plain.result.audio).toMatchObject({ rtcpMux: false, remoteRtcpPort: 30001 });
@@ -271,7 +271,7 @@ describe('SdpSession.createAnswer', () => {
   });
 
   describe('SDES crypto (RFC 4568)', () => {
-    const SRTP_LOCAL: LocalDescription = {
+    const SRTP_LOCAL: SdpLocalDescription = {
       ...AUDIO_ONLY,
       audio: { ...AUDIO_ONLY.audio!, crypto: [{ suite: 'AES_CM_128_HMAC_SHA1_80', keyParams: KEY80 }] },
     };
@@ -291,7 +291,7 @@ describe('SdpSession.createAnswer', () => {
     });
 
     it('picks the offerer preference when we support several suites', () => {
-      const both: LocalDescription = {
+      const both: SdpLocalDescription = {
         ...AUDIO_ONLY,
         audio: { ...AUDIO_ONLY.audio!, crypto: [{ suite: 'AES_CM_128_HMAC_SHA1_80', keyParams: KEY80 }, { suite: 'AES_CM_128_HMAC_SHA1_32', keyParams: KEY32 }] },
       };
@@ -313,7 +313,7 @@ describe('SdpSession.createAnswer', () => {
       const plain = sdp(...BASIC_OFFER_HEAD, 'm=audio 30000 RTP/AVP 0');
       const e = expectSdpError(() => session.createAnswer(plain, SRTP_LOCAL), 'no-common-codec');
       expect(e.details.streams?.[0]?.reason).toBe('srtp-required');
-      const optional: LocalDescription = { ...SRTP_LOCAL, audio: { ...SRTP_LOCAL.audio!, srtp: 'optional' } };
+      const optional: SdpLocalDescription = { ...SRTP_LOCAL, audio: { ...SRTP_LOCAL.audio!, srtp: 'optional' } };
       const r2 = session.createAnswer(plain, optional);
       expect(r2.result.audio?.crypto).toBeUndefined();
       expect(parse(r2.sdp).media[0]!.crypto).toBeUndefined();
@@ -403,7 +403,7 @@ describe('SdpSession.createAnswer', () => {
   });
 
   it('rejects an invalid local description with INVALID_ARGUMENT', () => {
-    const bad: LocalDescription = { ...AUDIO_ONLY, ports: { audio: 70000 } };
+    const bad: SdpLocalDescription = { ...AUDIO_ONLY, ports: { audio: 70000 } };
     try {
       session.createAnswer(fixture('sipp-uac.sdp'), bad);
       expect.unreachable();

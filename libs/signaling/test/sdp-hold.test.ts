@@ -2,24 +2,24 @@ import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'sdp-transform';
 import { ensureNoDisposablesAreLeakedInTestSuite } from '@sip-endpoint/base';
-import { SdpSession, createSdesCrypto, type LocalDescription } from '../src/sdp/index';
+import { SdpSession, createSdesCrypto, type SdpLocalDescription } from '../src/sdp/index';
 
 const fixture = (name: string): string => readFileSync(new URL(`./fixtures/sdp/${name}`, import.meta.url), 'utf8');
 
-const ALICE: LocalDescription = {
+const ALICE: SdpLocalDescription = {
   address: '192.0.2.1',
   ports: { audio: 10000, video: 10002 },
   username: 'alice',
   audio: { codecs: [{ name: 'opus', clockRate: 48000, payloadType: 111 }, { name: 'PCMU', clockRate: 8000 }], telephoneEvent: true, rtcpMux: true, ptime: 20 },
   video: { codecs: [{ name: 'VP8', clockRate: 90000 }] },
 };
-const BOB: LocalDescription = {
+const BOB: SdpLocalDescription = {
   address: '192.0.2.2',
   ports: { audio: 20000 },
   username: 'bob',
   audio: { codecs: [{ name: 'PCMA', clockRate: 8000 }, { name: 'PCMU', clockRate: 8000 }, { name: 'opus', clockRate: 48000, payloadType: 107 }], telephoneEvent: { events: '0-15' }, rtcpMux: true },
 };
-const AUDIO_ONLY: LocalDescription = { address: '192.0.2.10', ports: { audio: 20000 }, audio: { codecs: [{ name: 'PCMU', clockRate: 8000 }, { name: 'PCMA', clockRate: 8000 }], telephoneEvent: true } };
+const AUDIO_ONLY: SdpLocalDescription = { address: '192.0.2.10', ports: { audio: 20000 }, audio: { codecs: [{ name: 'PCMU', clockRate: 8000 }, { name: 'PCMA', clockRate: 8000 }], telephoneEvent: true } };
 
 describe('SDP between two sessions and hold/unhold round trips', () => {
   ensureNoDisposablesAreLeakedInTestSuite({ beforeEach, afterEach });
@@ -35,7 +35,7 @@ describe('SDP between two sessions and hold/unhold round trips', () => {
   });
 
   /** Alice offers, Bob answers, Alice accepts. */
-  function exchange(aliceLocal: LocalDescription, aliceOpts = {}, bobLocal: LocalDescription = BOB, bobOpts = {}) {
+  function exchange(aliceLocal: SdpLocalDescription, aliceOpts = {}, bobLocal: SdpLocalDescription = BOB, bobOpts = {}) {
     const offer = alice.createOffer(aliceLocal, aliceOpts);
     const answered = bob.createAnswer(offer, bobLocal, bobOpts);
     const accepted = alice.acceptAnswer(offer, answered.sdp);

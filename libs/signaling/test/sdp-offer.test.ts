@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'sdp-transform';
 import { ErrorCode, InvalidStateError, ensureNoDisposablesAreLeakedInTestSuite, isSdkError } from '@sip-endpoint/base';
-import { SdpSession, SdpSessionState, type LocalDescription } from '../src/sdp/index';
+import { SdpSession, SdpSessionState, type SdpLocalDescription } from '../src/sdp/index';
 
 const KEY80 = 'inline:MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkw';
 const KEY32 = 'inline:QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk';
 
-const AUDIO: LocalDescription = {
+const AUDIO: SdpLocalDescription = {
   address: '192.0.2.10',
   ports: { audio: 20000 },
   audio: {
@@ -23,7 +23,7 @@ const AUDIO: LocalDescription = {
   },
 };
 
-const AV: LocalDescription = {
+const AV: SdpLocalDescription = {
   ...AUDIO,
   ports: { audio: 20000, video: 20002 },
   video: { codecs: [{ name: 'H264', clockRate: 90000, fmtp: 'packetization-mode=1' }, { name: 'VP8', clockRate: 90000 }, { name: 'H263', clockRate: 90000 }] },
@@ -91,7 +91,7 @@ describe('SdpSession.createOffer', () => {
   });
 
   it('honours a preferred dynamic payload type and moves a colliding one', () => {
-    const local: LocalDescription = {
+    const local: SdpLocalDescription = {
       ...AUDIO,
       audio: { codecs: [{ name: 'opus', clockRate: 48000, payloadType: 111 }, { name: 'iLBC', clockRate: 8000, payloadType: 111 }, { name: 'PCMU', clockRate: 8000, payloadType: 97 }], telephoneEvent: { clockRate: 8000, events: '0-15' } },
     };

@@ -19,7 +19,7 @@ import {
   type SdpCodec,
 } from './codecs';
 import type { RemoteFormat, RemoteMedia } from './parse';
-import type { AudioCapabilities, CodecOrder, LocalDescription, MediaCapabilities, MediaDirection, OfferOptions, SdpMediaKind, TelephoneEventSpec } from './types';
+import type { AudioCapabilities, SdpCodecOrder, SdpLocalDescription, MediaCapabilities, MediaDirection, SdpOfferOptions, SdpMediaKind, TelephoneEventSpec } from './types';
 
 /** RTP profiles we can run: RFC 3551 AVP, RFC 3711 SAVP and their RFC 4585/5124 feedback variants. */
 export const SUPPORTED_PROTOCOLS: ReadonlySet<string> = new Set(['RTP/AVP', 'RTP/AVPF', 'RTP/SAVP', 'RTP/SAVPF']);
@@ -49,7 +49,7 @@ export function fromFlags(send: boolean, recv: boolean): MediaDirection {
 }
 
 /** The direction we ask for in an SDP we write, with hold applied. */
-export function desiredDirection(options: OfferOptions): MediaDirection {
+export function desiredDirection(options: SdpOfferOptions): MediaDirection {
   const base = options.direction ?? 'sendrecv';
   if (!options.hold) return base;
   // RFC 3264 §8.4: "If the stream to be placed on hold was previously a sendrecv media stream, it is placed on hold by marking it sendonly. If the stream to be placed on hold was previously a recvonly media stream, it is placed on hold by marking it inactive."
@@ -57,7 +57,7 @@ export function desiredDirection(options: OfferOptions): MediaDirection {
 }
 
 /** Our capabilities and port for one media kind, when we have both. */
-export function capabilitiesFor(local: LocalDescription, type: string): { kind: SdpMediaKind; caps: MediaCapabilities; port: number } | undefined {
+export function capabilitiesFor(local: SdpLocalDescription, type: string): { kind: SdpMediaKind; caps: MediaCapabilities; port: number } | undefined {
   if (type !== 'audio' && type !== 'video') return undefined;
   const caps = local[type];
   const port = local.ports[type];
@@ -66,7 +66,7 @@ export function capabilitiesFor(local: LocalDescription, type: string): { kind: 
 }
 
 /** Throws `SdkError` (`INVALID_ARGUMENT`) when a local description cannot be used. */
-export function validateLocal(local: LocalDescription): void {
+export function validateLocal(local: SdpLocalDescription): void {
   const bad = (m: string): never => {
     throw new SdkError(ErrorCode.InvalidArgument, `invalid local SDP description: ${m}`);
   };
@@ -154,7 +154,7 @@ export interface CodecMatch {
  * each at the offer's payload type. `local` order walks our list (priority order), `remote`
  * walks the offer's.
  */
-export function matchCodecs(offered: readonly RemoteFormat[], localCodecs: readonly SdpCodec[], order: CodecOrder, maxCodecs: number | undefined): CodecMatch[] {
+export function matchCodecs(offered: readonly RemoteFormat[], localCodecs: readonly SdpCodec[], order: SdpCodecOrder, maxCodecs: number | undefined): CodecMatch[] {
   const candidates = offered.filter((o) => !isTelephoneEvent(o.name));
   const localKeys = localCodecs.map((c) => ({ codec: c, key: codecKey(c) }));
   const matches: CodecMatch[] = [];

@@ -25,17 +25,17 @@ import {
 } from './negotiate';
 import { parseRemoteSdp, type RemoteDescription, type RemoteFormat, type RemoteMedia } from './parse';
 import type {
-  AnswerOptions,
-  AnswerResult,
+  SdpAnswerOptions,
+  SdpAnswerResult,
   AudioCapabilities,
-  LocalDescription,
+  SdpLocalDescription,
   MediaDirection,
   NegotiatedCodec,
   NegotiatedCrypto,
   NegotiatedStream,
   NegotiatedTelephoneEvent,
   NegotiationResult,
-  OfferOptions,
+  SdpOfferOptions,
   SdesCrypto,
   StreamRejectReason,
 } from './types';
@@ -119,7 +119,7 @@ function ipVersion(address: string): 4 | 6 {
 
 /**
  * The RFC 3264 offer/answer state of one session: it writes our offers and answers from a
- * {@link LocalDescription}, reads the remote's, and returns a typed {@link NegotiationResult}.
+ * {@link SdpLocalDescription}, reads the remote's, and returns a typed {@link NegotiationResult}.
  *
  * It keeps what RFC 3264 §8 requires across re-INVITEs and UPDATEs: the `o=` line is fixed by the
  * first SDP and only its version moves, by one, when the SDP we send differs from the previous
@@ -127,7 +127,7 @@ function ipVersion(address: string): 4 | 6 {
  * payload type numbers keep their codec. All methods are synchronous; state changes are reported
  * by {@link SdpSession.onDidChangeState}. Errors are {@link SdpNegotiationError} (code
  * `SDP_NEGOTIATION`) for SDP problems, `InvalidStateError` for a call in the wrong state and
- * `SdkError` `INVALID_ARGUMENT` for an unusable {@link LocalDescription}.
+ * `SdkError` `INVALID_ARGUMENT` for an unusable {@link SdpLocalDescription}.
  */
 export class SdpSession extends Disposable {
   private readonly _onDidChangeState = this._register(new Emitter<{ readonly previous: SdpSessionState; readonly state: SdpSessionState }>());
@@ -181,7 +181,7 @@ export class SdpSession extends Disposable {
    * @throws InvalidStateError when an offer is already outstanding (RFC 3264 §4)
    * @throws SdkError `INVALID_ARGUMENT` for an unusable local description
    */
-  createOffer(local: LocalDescription, options: OfferOptions = {}): string {
+  createOffer(local: SdpLocalDescription, options: SdpOfferOptions = {}): string {
     this.assertUsable();
     // RFC 3264 §4: "an agent MUST NOT generate a new offer if it has received an offer which it has not yet answered or rejected. Furthermore, an agent MUST NOT generate a new offer if it has generated a prior offer for which it has not yet received an answer or a rejection."
     if (this._state !== SdpSessionState.Stable) throw new InvalidStateError('cannot create an SDP offer while another offer is outstanding', this._state);
@@ -232,7 +232,7 @@ export class SdpSession extends Disposable {
    *   that breaks RFC 3264 §8 (answer 488, see {@link SdpNegotiationError.suggestedStatus})
    * @throws InvalidStateError when our own offer is outstanding (glare: answer 491, RFC 3261 §14.2)
    */
-  createAnswer(offer: string, local: LocalDescription, options: AnswerOptions = {}): AnswerResult {
+  createAnswer(offer: string, local: SdpLocalDescription, options: SdpAnswerOptions = {}): SdpAnswerResult {
     this.assertUsable();
     if (this._state !== SdpSessionState.Stable) throw new InvalidStateError('cannot answer an SDP offer while our own offer is outstanding (glare)', this._state);
     validateLocal(local);
@@ -367,7 +367,7 @@ export class SdpSession extends Disposable {
     });
   }
 
-  private planStream(slot: MediaSlot, index: number, local: LocalDescription, direction: MediaDirection, used: Set<string>): { stream: OfferedStream; slot: MediaSlot } {
+  private planStream(slot: MediaSlot, index: number, local: SdpLocalDescription, direction: MediaDirection, used: Set<string>): { stream: OfferedStream; slot: MediaSlot } {
     const found = capabilitiesFor(local, slot.type);
     const mid = slot.mid !== undefined ? { mid: slot.mid } : {};
     if (!found || used.has(found.kind)) {
@@ -399,8 +399,8 @@ export class SdpSession extends Disposable {
 
   private answerStream(
     m: RemoteMedia,
-    local: LocalDescription,
-    options: AnswerOptions,
+    local: SdpLocalDescription,
+    options: SdpAnswerOptions,
     desired: { send: boolean; recv: boolean },
     used: Set<string>,
   ): { line: MediaDescription; stream: NegotiatedStream; formats: string[] } {
@@ -613,7 +613,7 @@ export class SdpSession extends Disposable {
   }
 
   /** Writes the SDP with our `o=` line and the version rule of RFC 3264 §8. */
-  private finish(local: LocalDescription, media: MediaDescription[], options: OfferOptions, timing: { start: number; stop: number }): string {
+  private finish(local: SdpLocalDescription, media: MediaDescription[], options: SdpOfferOptions, timing: { start: number; stop: number }): string {
     if (!this.origin) this.origin = { username: local.username ?? '-', ipVer: ipVersion(local.address), address: local.address };
     // RFC 3264 §8.4 / RFC 2543: legacy hold sets the connection address to 0.0.0.0.
     const address = options.hold === 'legacy' ? '0.0.0.0' : local.address;

@@ -12,13 +12,13 @@ export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
  * - `rfc3264`: RFC 3264 §8.4, the direction becomes `sendonly` (or `inactive` when we were not sending);
  * - `legacy`: the RFC 2543 style, `c=IN IP4 0.0.0.0`, plus the same direction attribute as `rfc3264`.
  */
-export type HoldStyle = 'rfc3264' | 'legacy';
+export type SdpHoldStyle = 'rfc3264' | 'legacy';
 
 /**
  * The order of codecs in an answer: `local` is our priority order (the default), `remote` is
  * the offerer's order (what RFC 3264 §6.1 recommends when there is no reason to prefer ours).
  */
-export type CodecOrder = 'local' | 'remote';
+export type SdpCodecOrder = 'local' | 'remote';
 
 /** A media kind this layer negotiates. Other media types (`image`, `application`, ...) are always rejected. */
 export type SdpMediaKind = 'audio' | 'video';
@@ -90,7 +90,7 @@ export interface AudioCapabilities extends MediaCapabilities {
 export type VideoCapabilities = MediaCapabilities;
 
 /** The local side of a session: where we receive media and what we can do. */
-export interface LocalDescription {
+export interface SdpLocalDescription {
   /** Our media address, written in `c=` (and in `o=` of the first SDP of the session). */
   readonly address: string;
   /** Our RTP port per media kind; a kind with capabilities but no port is not offered (and rejected in answers). */
@@ -106,17 +106,17 @@ export interface LocalDescription {
 }
 
 /** Options of {@link SdpSession.createOffer}. */
-export interface OfferOptions {
+export interface SdpOfferOptions {
   /** The direction we want before hold is applied; `sendrecv` when absent. */
   readonly direction?: MediaDirection;
   /** Put the remote on hold, in this style. */
-  readonly hold?: HoldStyle;
+  readonly hold?: SdpHoldStyle;
 }
 
 /** Options of {@link SdpSession.createAnswer}. */
-export interface AnswerOptions extends OfferOptions {
+export interface SdpAnswerOptions extends SdpOfferOptions {
   /** Codec order in the answer; `local` (our priority order) when absent. */
-  readonly codecOrder?: CodecOrder;
+  readonly codecOrder?: SdpCodecOrder;
   /** Answer at most this many codecs per stream (telephone-event not counted); all common codecs when absent. */
   readonly maxCodecs?: number;
 }
@@ -254,7 +254,7 @@ export interface NegotiationResult {
 }
 
 /** What {@link SdpSession.createAnswer} returns. */
-export interface AnswerResult {
+export interface SdpAnswerResult {
   /** The answer SDP, CRLF line ends. */
   readonly sdp: string;
   /** The negotiated streams. */

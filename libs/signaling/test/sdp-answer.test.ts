@@ -397,6 +397,33 @@ describe('SdpSession.createAnswer', () => {
     }
   });
 
+  describe('invariants over every peer fixture (RFC 3264 §6)', () => {
+    const SRTP_AV: SdpLocalDescription = { ...LOCAL, audio: { ...LOCAL.audio!, crypto: [{ suite: 'AES_CM_128_HMAC_SHA1_80', keyParams: KEY80 }], srtp: 'optional' } };
+    const files = ['sipp-uac.sdp', 'sipp-uac-pcap.sdp', 'baresip-offer.sdp', 'baresip-srtp.sdp', 'linphone-audio-video.sdp', 'asterisk-offer.sdp', 'asterisk-hold.sdp', 'genesys-offer.sdp', 'genesys-hold-legacy.sdp'];
+    for (const file of files) {
+      it(`${file}: same m-lines, types, transports; only offered formats; offered numbers`, () => {
+        const offerText = fixture(file);
+        const offer = parse(offerText);
+        const { sdp: answerText, result } = session.createAnswer(offerText, SRTP_AV);
+        const answer = parse(answerText);
+        expect(answer.media.map((m) => m.type)).toEqual(offer.media.map((m) => m.type));
+        expect(answer.media.map((m) => m.protocol)).toEqual(offer.media.map((m) => m.protocol));
+        expect(result.streams).toHaveLength(offer.media.length);
+        answer.media.forEach((m, i) => {
+          const o = offer.media[i]!;
+          const offered = new Set(String(o.payloads).split(' '));
+          for (const pt of String(m.payloads).split(' ')) expect(offered.has(pt)).toBe(true);
+          for (const r of m.rtp) {
+            const or = o.rtp.find((x) => x.payload === r.payload);
+            if (or) expect(r.codec.toLowerCase()).toBe(or.codec.toLowerCase());
+          }
+          expect(m.port === 0).toBe(!result.streams[i]!.accepted);
+        });
+        expect(result.streams.some((x) => x.accepted)).toBe(true);
+      });
+    }
+  });
+
   it('refuses to answer while our own offer is outstanding (glare, 491)', () => {
     session.createOffer(AUDIO_ONLY);
     expect(() => session.createAnswer(fixture('sipp-uac.sdp'), AUDIO_ONLY)).toThrow(InvalidStateError);

@@ -80,6 +80,7 @@ export namespace Event {
 interface Listener<T> {
   fn: (e: T) => unknown;
   thisArgs: unknown;
+  subscription?: IDisposable;
 }
 
 /**
@@ -106,6 +107,7 @@ export class Emitter<T> implements IDisposable {
         this.listeners = this.listeners.filter((l) => l !== entry);
         if (before > 0 && this.listeners.length === 0 && !this.disposed) this.options.onDidRemoveLastListener?.();
       });
+      entry.subscription = sub;
       if (disposables instanceof DisposableStore) disposables.add(sub);
       else if (Array.isArray(disposables)) disposables.push(sub);
       return sub;
@@ -130,10 +132,15 @@ export class Emitter<T> implements IDisposable {
     return this.listeners.length > 0;
   }
 
-  /** Drops every listener; later subscriptions are ignored. Idempotent. */
+  /**
+   * Drops every listener (their subscriptions count as disposed: a listener of a disposed
+   * object is not a leak); later subscriptions are ignored. Idempotent.
+   */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    const listeners = this.listeners;
     this.listeners = [];
+    for (const l of listeners) l.subscription?.dispose();
   }
 }

@@ -218,3 +218,18 @@ describe('VirtualClock', () => {
     expect(clock.pendingCount).toBe(0);
   });
 });
+
+describe('Emitter disposal', () => {
+  ensureNoDisposablesAreLeakedInTestSuite({ beforeEach, afterEach });
+
+  it('disposes the subscriptions of its listeners, so they are not reported as leaks', () => {
+    const e = new Emitter<number>();
+    const got: number[] = [];
+    e.event((n) => got.push(n));
+    e.fire(1);
+    e.dispose();
+    e.fire(2);
+    expect(got).toEqual([1]);
+    expect(e.hasListeners).toBe(false);
+  });
+});

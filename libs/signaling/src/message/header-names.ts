@@ -43,11 +43,17 @@ for (const name of [
   CANONICAL[name.toLowerCase()] = name;
 }
 
+const KEY_CACHE = new Map<string, string>();
+
 /** The lower-cased full name of a header name as written (compact forms expanded). */
 export function headerKey(name: string): string {
+  const hit = KEY_CACHE.get(name);
+  if (hit !== undefined) return hit;
   const lower = name.toLowerCase();
-  if (lower.length === 1) return COMPACT_FORMS[lower] ?? lower;
-  return lower;
+  const key = lower.length === 1 ? (COMPACT_FORMS[lower] ?? lower) : lower;
+  // Bounded: names come from code and from peers.
+  if (KEY_CACHE.size < 1024) KEY_CACHE.set(name, key);
+  return key;
 }
 
 /** The spelling used when serializing: the registered form for known headers, else as written. */

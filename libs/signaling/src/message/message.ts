@@ -29,7 +29,8 @@ export abstract class SipMessageBase {
    * Throws `SipParseError` when the header is malformed; `undefined` when it is absent.
    */
   get<T>(codec: HeaderCodec<T>): T | undefined {
-    if (this.cache.has(codec as HeaderCodec<unknown>)) return this.cache.get(codec as HeaderCodec<unknown>) as T;
+    const cached = this.cache.get(codec as HeaderCodec<unknown>);
+    if (cached !== undefined || this.cache.has(codec as HeaderCodec<unknown>)) return cached as T;
     const lines = this.headers.getAll(codec.name);
     if (lines.length === 0) return undefined;
     const v = codec.parse(lines);

@@ -50,6 +50,7 @@ const F_HOST = 128; // hostname / IPv4 chars (alphanum / "-" / "." ; "_" tolerat
 const F_SCHEME = 256; // ALPHA / DIGIT / "+" / "-" / "."
 const F_WORD = 512; // Call-ID word chars (§25.1 word)
 const F_HNV = 1024; // unreserved / hnv-unreserved ("[" / "]" / "/" / "?" / ":" / "+" / "$")
+const F_GENVALUE = 2048; // gen-value without quotes: token / host (":" "[" "]" for IPv6)
 
 const CLASS = new Uint16Array(128);
 function mark(chars: string, flag: number): void {
@@ -67,6 +68,7 @@ mark('[]/?:+$', F_HNV);
 mark('-._', F_HOST);
 mark('+-.', F_SCHEME);
 mark('-.!%*_+`\'~()<>:\\"/[]?{}', F_WORD);
+mark(ALNUM + "-.!%*_+`'~:[]", F_GENVALUE);
 
 const has = (c: number, flag: number): boolean => c < 128 && (CLASS[c]! & flag) !== 0;
 const isWs = (c: number): boolean => c === SP || c === HT || c === 0x0d || c === 0x0a;
@@ -101,19 +103,26 @@ function tokenEnd(s: string, i: number): number {
   return i;
 }
 
-/** Reads a token at `i` (after SWS) or fails. Returns [token, end]. */
-function readToken(s: string, i: number, header: string, what: string): [string, number] {
+/**
+ * Where the last `readToken` / `readQuoted` / `readNameAddr` stopped. The readers return their
+ * value and leave the end here: no tuple to allocate on the hot path.
+ */
+let END = 0;
+
+/** Reads a token at `i` (after SWS) or fails; the index after it is left in `END`. */
+function readToken(s: string, i: number, header: string, what: string): string {
   i = skipWs(s, i);
   const end = tokenEnd(s, i);
   if (end === i) fail(`expected ${what}`, header);
-  return [s.slice(i, end), end];
+  END = end;
+  return s.slice(i, end);
 }
 
 /**
- * A quoted-string starting at `s[i] === '"'` (RFC 3261 §25.1). Returns the unescaped content and
- * the index after the closing quote.
+ * A quoted-string starting at `s[i] === '"'` (RFC 3261 §25.1). Returns the unescaped content; the
+ * index after the closing quote is left in `END`.
  */
-function readQuoted(s: string, i: number, header: string): [string, number] {
+function readQuoted(s: string, i: number, header: string): string {
   let out = '';
   let start = i + 1;
   for (let j = i + 1; j < s.length; j++) {
@@ -127,7 +136,8 @@ function readQuoted(s: string, i: number, header: string): [string, number] {
       j++;
       start = j + 1;
     } else if (c === DQUOTE) {
-      return [out + s.slice(start, j), j + 1];
+      END = j + 1;
+      return out + s.slice(start, j);
     }
   }
   return fail('unterminated quoted-string', header);
@@ -135,7 +145,17 @@ function readQuoted(s: string, i: number, header: string): [string, number] {
 
 /** Index after a quoted-string starting at `i`, kept as written. */
 function skipQuoted(s: string, i: number, header: string): number {
-  return readQuoted(s, i, header)[1];
+  for (let j = i + 1; j < s.length; j++) {
+    const c = s.charCodeAt(j);
+    if (c === DQUOTE) return j + 1;
+    if (c === BACKSLASH) {
+      const n = s.charCodeAt(j + 1);
+      if (j + 1 >= s.length || n === 0x0a || n === 0x0d || n > 0x7f) break;
+      j++;
+    }
+  }
+  readQuoted(s, i, header);
+  return END;
 }
 
 /**
@@ -166,7 +186,7 @@ function readParams(s: string, i: number, params: Params, header: string, stopAt
         // token / host (IPv6 reference included)
         while (i < s.length) {
           const v = s.charCodeAt(i);
-          if (has(v, F_TOKEN) || v === 0x3a /* : */ || v === 0x5b /* [ */ || v === 0x5d /* ] */ || v >= 0x80) i++;
+          if (v >= 0x80 || (CLASS[v]! & F_GENVALUE) !== 0) i++;
           else break;
         }
         params.set(name, s.slice(vs, i));
@@ -282,19 +302,22 @@ function parseSipUri(s: string, scheme: 'sip' | 'sips', start: number): SipUri {
   }
   const params: Params = new Map();
   while (i < s.length && s.charCodeAt(i) === 0x3b /* ; */) {
-    let e = i + 1;
-    while (e < s.length && s.charCodeAt(e) !== 0x3b && s.charCodeAt(e) !== 0x3f /* ? */) e++;
-    const eq = s.indexOf('=', i + 1);
-    if (eq >= 0 && eq < e) {
-      if (eq === i + 1) fail('empty URI parameter name', undefined);
-      checkEscapedRun(s, i + 1, eq, F_PARAMCHAR, 'URI parameter');
-      checkEscapedRun(s, eq + 1, e, F_PARAMCHAR, 'URI parameter');
-      params.set(lowerSlice(s, i + 1, eq), s.slice(eq + 1, e));
-    } else {
-      if (e === i + 1) fail('empty URI parameter', undefined);
-      checkEscapedRun(s, i + 1, e, F_PARAMCHAR, 'URI parameter');
-      params.set(lowerSlice(s, i + 1, e), null);
+    // uri-parameter = pname [ "=" pvalue ]; pname, pvalue = 1*paramchar (RFC 3261 §25.1)
+    const ns = i + 1;
+    let eq = -1;
+    let e = ns;
+    for (; e < s.length; e++) {
+      const c = s.charCodeAt(e);
+      if (c === 0x3b || c === 0x3f) break;
+      if (c === 0x3d && eq < 0) eq = e;
+      else if (c === 0x25) {
+        if (e + 2 >= s.length || !has(s.charCodeAt(e + 1), F_HEX) || !has(s.charCodeAt(e + 2), F_HEX)) fail('bad escape in URI parameter', undefined);
+        e += 2;
+      } else if (c >= 128 || (CLASS[c]! & F_PARAMCHAR) === 0) fail(`invalid character "${s[e]}" in URI parameter`, undefined);
     }
+    if (eq === ns || e === ns) fail('empty URI parameter name', undefined);
+    if (eq >= 0) params.set(lowerSlice(s, ns, eq), s.slice(eq + 1, e));
+    else params.set(lowerSlice(s, ns, e), null);
     i = e;
   }
   const headers = new Map<string, string>();
@@ -443,14 +466,15 @@ export function uriEquals(a: Uri, b: Uri): boolean {
  * Reads one `( name-addr / addr-spec ) *( SEMI param )` at `i`. Stops at `,` (when `inList`) or
  * the end. Returns the value and the index after it.
  */
-function readNameAddr(s: string, i: number, header: string, inList: boolean): [NameAddr, number] {
+function readNameAddr(s: string, i: number, header: string, inList: boolean): NameAddr {
   i = skipWs(s, i);
   if (i >= s.length) fail('empty address', header);
   let displayName: string | undefined;
   let uriText: string;
   let c = s.charCodeAt(i);
   if (c === DQUOTE) {
-    [displayName, i] = readQuoted(s, i, header);
+    displayName = readQuoted(s, i, header);
+    i = END;
     i = skipWs(s, i);
     if (i >= s.length || s.charCodeAt(i) !== 0x3c) fail('display name not followed by <', header);
     c = 0x3c;
@@ -504,7 +528,8 @@ function readNameAddr(s: string, i: number, header: string, inList: boolean): [N
   const uri = parseUriIn(uriText, header);
   const params: Params = new Map();
   i = readParams(s, i, params, header, inList);
-  return [{ displayName, uri, params }, i];
+  END = i;
+  return { displayName, uri, params };
 }
 
 /**
@@ -513,7 +538,8 @@ function readNameAddr(s: string, i: number, header: string, inList: boolean): [N
  * LWS collapsed to one SP. Throws `SipParseError` (400).
  */
 export function parseNameAddr(value: string, header: string): NameAddr {
-  const [na, end] = readNameAddr(value, 0, header, false);
+  const na = readNameAddr(value, 0, header, false);
+  const end = END;
   if (skipWs(value, end) !== value.length) fail('trailing characters after address', header);
   return na;
 }
@@ -526,7 +552,8 @@ export function parseNameAddrList(value: string, header: string): NameAddr[] {
   const out: NameAddr[] = [];
   let i = 0;
   for (;;) {
-    const [na, end] = readNameAddr(value, i, header, true);
+    const na = readNameAddr(value, i, header, true);
+    const end = END;
     out.push(na);
     i = skipWs(value, end);
     if (i >= value.length) return out;
@@ -582,15 +609,12 @@ export function parseViaList(value: string, header: string): Via[] {
   const out: Via[] = [];
   let i = 0;
   for (;;) {
-    let name: string;
-    let version: string;
-    let transport: string;
-    [name, i] = readToken(value, i, header, 'protocol name');
-    i = expectChar(value, i, 0x2f, header, '/');
-    [version, i] = readToken(value, i, header, 'protocol version');
-    i = expectChar(value, i, 0x2f, header, '/');
-    [transport, i] = readToken(value, i, header, 'transport');
-    i = skipWs(value, i);
+    const name = readToken(value, i, header, 'protocol name');
+    i = expectChar(value, END, 0x2f, header, '/');
+    const version = readToken(value, i, header, 'protocol version');
+    i = expectChar(value, END, 0x2f, header, '/');
+    const transport = readToken(value, i, header, 'transport');
+    i = skipWs(value, END);
     if (i >= value.length) fail('missing sent-by', header);
     let he: number;
     try {
@@ -700,11 +724,10 @@ export function parseDeltaSeconds(value: string, header: string): number {
 
 function readMediaType(s: string, i: number, header: string, inList: boolean): [MediaType, number] {
   i = skipWs(s, i);
-  let type: string;
-  let subtype: string;
-  [type, i] = readToken(s, i, header, 'media type');
-  i = expectChar(s, i, 0x2f, header, '/');
-  [subtype, i] = readToken(s, i, header, 'media subtype');
+  const type = readToken(s, i, header, 'media type');
+  i = expectChar(s, END, 0x2f, header, '/');
+  const subtype = readToken(s, i, header, 'media subtype');
+  i = END;
   const params: Params = new Map();
   i = readParams(s, i, params, header, inList);
   return [{ type: type.toLowerCase(), subtype: subtype.toLowerCase(), params }, i];
@@ -746,8 +769,8 @@ export function parseMediaTypeList(value: string, header: string): MediaType[] {
  */
 export function parseAuth(value: string, header: string): AuthValue {
   let i = skipWs(value, 0);
-  const [scheme, afterScheme] = readToken(value, i, header, 'auth scheme');
-  i = afterScheme;
+  const scheme = readToken(value, i, header, 'auth scheme');
+  i = END;
   const params = new Map<string, string>();
   for (;;) {
     i = skipWs(value, i);
@@ -770,8 +793,8 @@ export function parseAuth(value: string, header: string): AuthValue {
     if (i < value.length && value.charCodeAt(i) === 0x3d) {
       i = skipWs(value, i + 1);
       if (i < value.length && value.charCodeAt(i) === DQUOTE) {
-        let v: string;
-        [v, i] = readQuoted(value, i, header);
+        const v = readQuoted(value, i, header);
+        i = END;
         params.set(name, v);
       } else {
         let e = i;
@@ -793,9 +816,9 @@ export function parseAuth(value: string, header: string): AuthValue {
 
 /** A token followed by header parameters, nothing else. */
 function tokenWithParams(value: string, header: string, what: string): [string, Params] {
-  const [token, i] = readToken(value, 0, header, what);
+  const token = readToken(value, 0, header, what);
   const params: Params = new Map();
-  readParams(value, i, params, header, false);
+  readParams(value, END, params, header, false);
   return [token, params];
 }
 
@@ -910,8 +933,8 @@ export function parseReasonList(value: string, header: string): ReasonValue[] {
       i = skipWs(value, i + 1);
       continue;
     }
-    let protocol: string;
-    [protocol, i] = readToken(value, i, header, 'protocol');
+    const protocol = readToken(value, i, header, 'protocol');
+    i = END;
     const params: Params = new Map();
     i = readParams(value, i, params, header, true);
     out.push({ protocol, params });

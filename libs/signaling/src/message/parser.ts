@@ -64,7 +64,7 @@ function headerNames(raw: string): readonly [string, string] {
  * first letter, length), then a case-insensitive compare. Entries: [lower-case spelling,
  * canonical name, key].
  */
-const KNOWN = new Map<number, (readonly [string, string, string])[]>();
+const KNOWN: ((readonly [string, string, string])[] | undefined)[] = new Array<undefined>(128 * 64).fill(undefined);
 for (const n of [
   'Via', 'From', 'To', 'Call-ID', 'CSeq', 'Contact', 'Max-Forwards', 'Content-Type', 'Content-Length', 'Record-Route',
   'Route', 'Allow', 'Supported', 'Require', 'User-Agent', 'Server', 'Session-Expires', 'Min-SE', 'Expires', 'Min-Expires',
@@ -77,16 +77,17 @@ for (const n of [
 ]) {
   const lower = n.toLowerCase();
   const k = lower.charCodeAt(0) * 64 + lower.length;
-  const list = KNOWN.get(k) ?? [];
+  const list = KNOWN[k] ?? (KNOWN[k] = []);
   list.push([lower, canonicalHeaderName(n), lower.length === 1 ? COMPACT_FORMS[lower]! : lower]);
-  KNOWN.set(k, list);
 }
 
 /** The [canonical, key] of a frequent header name at head[from, to), or undefined. */
 function knownName(head: string, from: number, to: number): readonly [string, string, string] | undefined {
   const len = to - from;
   if (len > 63) return undefined;
-  const list = KNOWN.get((head.charCodeAt(from) | 0x20) * 64 + len);
+  const first = head.charCodeAt(from) | 0x20;
+  if (first >= 128) return undefined;
+  const list = KNOWN[first * 64 + len];
   if (list === undefined) return undefined;
   outer: for (const e of list) {
     const lower = e[0];
@@ -195,17 +196,18 @@ export function parseMessage(data: Buffer, options?: ParseMessageOptions): SipMe
       if (end - pos > limits.maxLineLength) {
         throw new SipLimitError('header line too long', { name: 'maxLineLength', max: limits.maxLineLength, actual: end - pos });
       }
-      const colon = head.indexOf(':', pos);
-      if (colon < 0 || colon >= end) throw bad('header line without ":"', pos);
-      // RFC 3261 §7.3.1: HCOLON = *( SP / HTAB ) ":" SWS
-      let ne = colon;
-      while (ne > pos && (head.charCodeAt(ne - 1) === SP || head.charCodeAt(ne - 1) === HT)) ne--;
+      // RFC 3261 §7.3.1: header-name HCOLON, HCOLON = *( SP / HTAB ) ":" SWS; the name is a token.
+      let ne = pos;
+      let c: number;
+      while (ne < end && (c = head.charCodeAt(ne)) < 128 && TOKEN[c] === 1) ne++;
+      let colon = ne;
+      while (colon < end && ((c = head.charCodeAt(colon)) === SP || c === HT)) colon++;
+      if (ne === pos || colon >= end || head.charCodeAt(colon) !== 0x3a) throw bad('malformed header line (expected token ":")', pos);
       const known = knownName(head, pos, ne);
       if (known !== undefined) {
         pendingName = known[1];
         pendingKey = known[2];
       } else {
-        if (!isToken(head, pos, ne)) throw bad('invalid header name', pos);
         [pendingName, pendingKey] = headerNames(head.slice(pos, ne));
       }
       pendingValue = trimWs(head, colon + 1, end);

@@ -1,4 +1,5 @@
 import { SipHeaders, type HeaderCodec } from './headers';
+import { headerKey } from './header-names';
 import { H } from './codecs';
 import { formatUri } from './format';
 import { SipParseError } from './errors';
@@ -17,7 +18,9 @@ export abstract class SipMessageBase {
   readonly headers: SipHeaders;
   /** The body bytes (empty when none). */
   body: Buffer;
-  private cache = new Map<HeaderCodec<unknown>, unknown>();
+  // Typed values by codec: a message caches a handful, so parallel arrays beat a Map here.
+  private cacheCodecs: HeaderCodec<unknown>[] = [];
+  private cacheValues: unknown[] = [];
 
   constructor(headers?: SipHeaders, body?: Buffer | string) {
     this.headers = headers ?? new SipHeaders();
@@ -29,12 +32,13 @@ export abstract class SipMessageBase {
    * Throws `SipParseError` when the header is malformed; `undefined` when it is absent.
    */
   get<T>(codec: HeaderCodec<T>): T | undefined {
-    const cached = this.cache.get(codec as HeaderCodec<unknown>);
-    if (cached !== undefined || this.cache.has(codec as HeaderCodec<unknown>)) return cached as T;
+    const idx = this.cacheCodecs.indexOf(codec as HeaderCodec<unknown>);
+    if (idx >= 0) return this.cacheValues[idx] as T;
     const lines = this.headers.getAll(codec.name);
     if (lines.length === 0) return undefined;
     const v = codec.parse(lines);
-    this.cache.set(codec as HeaderCodec<unknown>, v);
+    this.cacheCodecs.push(codec as HeaderCodec<unknown>);
+    this.cacheValues.push(v);
     return v;
   }
 
@@ -53,7 +57,8 @@ export abstract class SipMessageBase {
       return this;
     }
     this.headers.set(codec.name, codec.format(value));
-    this.cache.set(codec as HeaderCodec<unknown>, value);
+    this.cacheCodecs.push(codec as HeaderCodec<unknown>);
+    this.cacheValues.push(value);
     return this;
   }
 
@@ -79,9 +84,12 @@ export abstract class SipMessageBase {
   }
 
   private invalidate(name: string): void {
-    const key = name.toLowerCase();
-    for (const codec of this.cache.keys()) {
-      if (codec.name.toLowerCase() === key || (key.length === 1 && this.headers.has(codec.name))) this.cache.delete(codec);
+    const key = headerKey(name);
+    for (let i = this.cacheCodecs.length - 1; i >= 0; i--) {
+      if (headerKey(this.cacheCodecs[i]!.name) === key) {
+        this.cacheCodecs.splice(i, 1);
+        this.cacheValues.splice(i, 1);
+      }
     }
   }
 

@@ -3,6 +3,7 @@
  * answered once per challenge with credentials; a second rejection without `stale=true` ends it.
  */
 import { H, type SipRequest, type SipResponse, type Uri } from '../message/index';
+import type { DigestAuthorization } from '../auth/index';
 import type { OutgoingRequestHandlers, SipStack } from './stack';
 
 /**
@@ -12,6 +13,13 @@ import type { OutgoingRequestHandlers, SipStack } from './stack';
  */
 export interface RequestAuthenticator {
   answerChallenge(request: SipRequest, challenge: SipResponse): { readonly ok: boolean };
+  /**
+   * Credentials for a new request from challenges answered before (RFC 3261 §22.3), put on
+   * `request`; optional.
+   */
+  authorizeFromCache?(request: SipRequest): DigestAuthorization;
+  /** Puts credentials from {@link RequestAuthenticator.authorizeFromCache} on a request; optional. */
+  applyTo?(request: SipRequest, auth: DigestAuthorization): SipRequest;
 }
 
 /** Options of {@link sendWithAuth}. */
@@ -20,6 +28,11 @@ export interface SendWithAuthOptions extends OutgoingRequestHandlers {
   outboundProxy?: Uri | undefined;
   /** Next CSeq number for the retried request (RFC 3261 §22.2: the retry has a new CSeq). */
   nextCSeq: () => number;
+  /**
+   * Send the credentials of the last answered challenge right away (RFC 3261 §22.3), as a
+   * registration refresh does; a stale nonce then costs one more challenge.
+   */
+  preemptive?: boolean;
   /** Called with each request as it is sent (the retry is a new request). */
   onRequest?: (request: SipRequest, cancel: () => void) => void;
 }
@@ -27,6 +40,11 @@ export interface SendWithAuthOptions extends OutgoingRequestHandlers {
 /** Sends `request`, answering up to a few challenges; resolves with the final response. */
 export async function sendWithAuth(stack: SipStack, request: SipRequest, o: SendWithAuthOptions): Promise<SipResponse> {
   let req = request;
+  const auth = o.authenticator;
+  if (o.preemptive && auth?.authorizeFromCache && auth.applyTo) {
+    const cached = auth.authorizeFromCache(req);
+    if (cached.authorization.length || cached.proxyAuthorization.length) auth.applyTo(req, cached);
+  }
   for (let attempt = 0; attempt < 4; attempt++) {
     const out = stack.sendRequest(req, { onProvisional: o.onProvisional, onSuccess: o.onSuccess }, { outboundProxy: o.outboundProxy });
     o.onRequest?.(out.request, () => out.cancel());

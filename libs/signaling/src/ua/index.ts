@@ -1,6 +1,7 @@
 /** The UA layer: the stack core, registration, INVITE sessions, the user agent. */
 export {
   SipStack,
+  DEFAULT_UAS_CAPABILITIES,
   isSyntheticResponse,
   type SipStackOptions,
   type IncomingRequestEvent as StackRequestEvent,
@@ -22,3 +23,4 @@ export {
 } from './invite-session';
 export { type SessionDescriptionHandler } from './sdh';
 export { UserAgent, DEFAULT_ALLOW_EVENTS, ALLOWED_METHODS, type UserAgentDelegate, type UserAgentOptions } from './user-agent';
+export { Registrar, type RegistrarOptions, type Binding } from './registrar';

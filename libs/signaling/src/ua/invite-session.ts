@@ -264,7 +264,7 @@ export class InviteSession extends Disposable {
     const { uri, to, options } = this.target;
     this.protocol = options.transport ?? (uri.kind === 'sip' ? transportParam(uri) : undefined) ?? 'udp';
     void this.run(async () => {
-      const req = new SipRequest('INVITE', uri);
+      let req = new SipRequest('INVITE', uri);
       req.set(H.From, { ...this.ctx.localIdentity, params: new Map([['tag', this.localTag]]) });
       req.set(H.To, to);
       req.set(H.CallId, `${randomToken(12)}`);
@@ -281,18 +281,47 @@ export class InviteSession extends Disposable {
         this.offerInInvite = true;
       }
       this.inviteRequest = req;
-      const final = await sendWithAuth(this.ctx.stack, req, {
-        authenticator: this.ctx.authenticator,
-        outboundProxy: options.outboundProxy,
-        nextCSeq: () => ++cseq,
-        onRequest: (sent, cancel) => {
-          this.inviteRequest = sent;
-          this.cancelInvite = cancel;
-          if (this.cancelRequested) cancel();
-        },
-        onProvisional: (r) => this.onUacProvisional(r),
-        onSuccess: (r) => this.enqueue(() => this.onUac2xx(r)),
-      });
+      // RFC 3261 §8.1.3.4: a 3xx adds its Contacts to the target set; each URI is tried once.
+      const tried = new Set<string>([formatUri(uri)]);
+      const targets: Uri[] = [];
+      let final: SipResponse;
+      for (;;) {
+        final = await sendWithAuth(this.ctx.stack, req, {
+          authenticator: this.ctx.authenticator,
+          outboundProxy: options.outboundProxy,
+          nextCSeq: () => ++cseq,
+          onRequest: (sent, cancel) => {
+            this.inviteRequest = sent;
+            this.cancelInvite = cancel;
+            if (this.cancelRequested) cancel();
+          },
+          onProvisional: (r) => this.onUacProvisional(r),
+          onSuccess: (r) => this.enqueue(() => this.onUac2xx(r)),
+        });
+        if (final.status >= 300 && final.status < 400 && !this.cancelRequested && !isSyntheticResponse(final)) {
+          const contact = final.contact;
+          const found = contact && !contact.star ? [...contact.contacts].sort((a, b) => qOf(b) - qOf(a)) : [];
+          for (const c of found) {
+            const key = formatUri(c.uri);
+            if (!tried.has(key) && c.uri.kind === 'sip') {
+              tried.add(key);
+              targets.push(c.uri);
+            }
+          }
+          const next = targets.shift();
+          if (next && tried.size <= 16) {
+            this.ctx.logger.info('following redirect', { status: final.status, target: formatUri(next) });
+            for (const d of this.earlyDialogs.values()) d.terminate('redirected');
+            this.earlyDialogs.clear();
+            req = req.clone();
+            req.uri = next;
+            req.headers.delete('Via');
+            req.set(H.CSeq, { seq: ++cseq, method: 'INVITE' });
+            continue;
+          }
+        }
+        break;
+      }
       if (final.status >= 300) {
         for (const d of this.earlyDialogs.values()) d.terminate('final-response');
         const cause: SessionEndCause = isSyntheticResponse(final) ? 'request-failed' : this.cancelRequested && final.status === 487 ? 'cancelled' : 'rejected-by-remote';
@@ -412,7 +441,7 @@ export class InviteSession extends Disposable {
     if (statusCode < 101 || statusCode > 199) throw new SdkError(ErrorCode.InvalidArgument, `progress needs a 101-199 status, not ${statusCode}`);
     const res = this.uasResponse(statusCode, reason);
     if (!this._dialog && this.earlyDialogs.size === 0) {
-      const d = Dialog.createUas(this.inviteRequest!, res, { localContact: this.ctx.localContact(this.protocol), logger: this.ctx.logger });
+      const d = Dialog.createUas(this.uasInvite, res, { localContact: this.ctx.localContact(this.protocol), logger: this.ctx.logger });
       this.earlyDialogs.set(d.id.remoteTag, d);
       this.ctx.registry.add(d);
     }
@@ -428,7 +457,7 @@ export class InviteSession extends Disposable {
    */
   async accept(options: { headers?: Record<string, string> } = {}): Promise<void> {
     const tx = this.uasTransaction('accept');
-    const invite = this.inviteRequest!;
+    const invite = this.uasInvite;
     let body: string;
     try {
       body = this.offerInInvite ? await this.sdh.createAnswer(invite.body.toString('utf8'), { hold: this._localHold }) : await this.sdh.createOffer({ hold: this._localHold });
@@ -484,6 +513,13 @@ export class InviteSession extends Disposable {
     this.end('remote-cancelled', 487, 'Request Terminated');
   }
 
+  /** The INVITE an incoming session answers. */
+  private get uasInvite(): SipRequest {
+    const r = this.inviteRequest;
+    if (!r) throw new InvalidStateError('no INVITE to answer', this._state);
+    return r;
+  }
+
   private uasTransaction(what: string): InviteServerTransaction {
     if (this.role !== 'uas' || !this.serverTx || (this._state !== SessionState.Incoming && this._state !== SessionState.Early)) {
       throw new InvalidStateError(`cannot ${what}: the session is ${this._state}`, this._state);
@@ -492,11 +528,11 @@ export class InviteSession extends Disposable {
   }
 
   private uasResponse(status: number, reason?: string, sdp?: string): SipResponse {
-    const res = createResponse(this.inviteRequest!, status, reason, { toTag: this.localTag });
+    const res = createResponse(this.uasInvite, status, reason, { toTag: this.localTag });
     if (status < 300) {
       res.set(H.Contact, { star: false, contacts: [this.ctx.localContact(this.protocol)] });
       // RFC 3261 §12.1.1: the UAS copies Record-Route into reliable provisional and 2xx responses.
-      const rr = this.inviteRequest!.headers.getAll('Record-Route');
+      const rr = this.uasInvite.headers.getAll('Record-Route');
       if (rr.length) res.setHeader('Record-Route', rr);
       for (const [k, v] of Object.entries(this.ctx.capabilityHeaders)) res.setHeader(k, v);
     }
@@ -952,6 +988,12 @@ export class InviteSession extends Disposable {
     this.earlyDialogs.clear();
     super.dispose();
   }
+}
+
+/** The `q` parameter of a Contact (RFC 3261 §20.10), 1 when absent. */
+function qOf(c: NameAddr): number {
+  const q = Number(c.params.get('q') ?? '1');
+  return Number.isFinite(q) ? q : 1;
 }
 
 function transportParam(uri: Uri): 'udp' | 'tcp' | 'tls' | undefined {

@@ -232,6 +232,7 @@ export class Registration extends Disposable {
     return sendWithAuth(this.stack, request, {
       authenticator: this.options.authenticator,
       outboundProxy: proxy,
+      preemptive: true,
       nextCSeq: () => ++this.cseq,
     });
   }

@@ -70,7 +70,7 @@ export interface SipStackOptions {
    * set it when listening on a wildcard address or behind NAT).
    */
   publicHost?: string;
-  /** What this UAS supports, for the RFC 3261 §8.2 request checks. */
+  /** What this UAS supports, for the RFC 3261 §8.2 request checks (default {@link DEFAULT_UAS_CAPABILITIES}). */
   capabilities?: UasCapabilities;
   /** The value of User-Agent / Server headers. */
   userAgent?: string;
@@ -120,6 +120,25 @@ export function isSyntheticResponse(r: SipResponse): boolean {
   return synthetic.has(r);
 }
 const synthetic = new WeakSet<SipResponse>();
+
+/**
+ * What the stack's UAS accepts by default (RFC 3261 §8.2.2-§8.2.3): the option tags it
+ * implements and the bodies it understands (SDP, DTMF over INFO, picture-refresh requests
+ * (RFC 5168), REFER progress sipfrag, message-summary (RFC 3842), plain text).
+ */
+export const DEFAULT_UAS_CAPABILITIES: Readonly<UasCapabilities> = Object.freeze({
+  supportedSchemes: ['sip', 'sips'],
+  supportedExtensions: ['replaces', 'norefersub'],
+  acceptedContentTypes: [
+    'application/sdp',
+    'application/dtmf-relay',
+    'application/dtmf',
+    'application/media_control+xml',
+    'message/sipfrag',
+    'application/simple-message-summary',
+    'text/plain',
+  ],
+});
 
 const VIA_TRANSPORT: Record<TransportProtocol, string> = { udp: 'UDP', tcp: 'TCP', tls: 'TLS' };
 
@@ -275,7 +294,6 @@ export class SipStack extends Disposable {
     let tx: ClientTransaction | undefined;
     let dest: Destination | undefined;
     let cancelled = false;
-    const stack = this;
     const final = (async (): Promise<SipResponse> => {
       const targets: ResolvedTarget[] = options.destination
         ? [{ address: options.destination.address, port: options.destination.port, transport: options.destination.protocol, family: options.destination.address.includes(':') ? 6 : 4, host: options.destination.address }]
@@ -344,10 +362,10 @@ export class SipStack extends Disposable {
       get destination() {
         return dest;
       },
-      cancel() {
+      cancel: () => {
         if (cancelled) return;
         cancelled = true;
-        if (tx) stack.cancelWhenPossible(tx);
+        if (tx) this.cancelWhenPossible(tx);
       },
     };
   }
@@ -473,7 +491,7 @@ export class SipStack extends Disposable {
     // RFC 3261 §8.2.1-§8.2.3: the checks before processing (scheme, extensions, content).
     let failure;
     try {
-      failure = request.method === 'ACK' ? null : validateRequest(request, this.options.capabilities ?? {});
+      failure = request.method === 'ACK' ? null : validateRequest(request, this.options.capabilities ?? DEFAULT_UAS_CAPABILITIES);
     } catch (e) {
       failure = { status: e instanceof SipParseError ? e.status : 400, reason: e instanceof SipParseError && e.details.reason ? e.details.reason : 'Bad Request' };
     }
@@ -517,14 +535,15 @@ function bestEffortErrorResponse(data: Buffer, error: unknown): SipResponse | un
   const to = pick(['to', 't']);
   const callId = pick(['call-id', 'i']);
   const cseq = pick(['cseq']);
-  if (!via.length || from.length !== 1 || to.length !== 1 || callId.length !== 1 || cseq.length !== 1) return undefined;
+  const [f, t, c, q] = [from[0], to[0], callId[0], cseq[0]];
+  if (!via.length || from.length !== 1 || to.length !== 1 || callId.length !== 1 || cseq.length !== 1 || !f || !t || !c || !q) return undefined;
   const status = error instanceof SipParseError ? error.status : 400;
   const reason = error instanceof SipParseError && error.details.reason ? error.details.reason : status === 505 ? 'Version Not Supported' : 'Bad Request';
   const res = new SipResponse(status, reason);
   for (const v of via) res.appendHeader('Via', v);
-  res.appendHeader('From', from[0]!);
-  res.appendHeader('To', to[0]!);
-  res.appendHeader('Call-ID', callId[0]!);
-  res.appendHeader('CSeq', cseq[0]!);
+  res.appendHeader('From', f);
+  res.appendHeader('To', t);
+  res.appendHeader('Call-ID', c);
+  res.appendHeader('CSeq', q);
   return res;
 }

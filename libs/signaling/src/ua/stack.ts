@@ -184,7 +184,11 @@ export class SipStack extends Disposable {
     this.options = options;
     this.clock = options.clock ?? realClock;
     this.logger = (options.logger ?? nullLogger).child({ component: 'stack' });
-    this.transport = this._register(new SipTransportManager({ ...options.transport, clock: this.clock, logger: options.logger }));
+    // DEVIATION(RFC 5626 §4.4.1): CRLF keep-alive pings are off unless asked for: a server that
+    // does not implement RFC 5626 never answers the pong, and the flow would be declared dead.
+    this.transport = this._register(
+      new SipTransportManager({ ...options.transport, keepAlive: { enabled: false, ...options.transport?.keepAlive }, clock: this.clock, logger: options.logger }),
+    );
     this.resolver = options.resolver ?? this._register(new SipResolver({ clock: this.clock, logger: options.logger }));
     this.transactions = this._register(
       new TransactionLayer({

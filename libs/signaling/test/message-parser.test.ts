@@ -107,6 +107,9 @@ describe('parseMessage', () => {
       expect(parseError(() => parseMessage(crlf([...lines, '']))).status, lines[0]).toBe(status);
     }
     expect(parseError(() => parseMessage(Buffer.alloc(0))).status).toBe(400);
+    // a bare CR inside a line is not a line end (no header smuggling through re-serialization)
+    expect(parseError(() => parseMessage(crlf([...OPTIONS.slice(0, 3), 'X-A: a\rInjected: b', ...OPTIONS.slice(3)]))).status).toBe(400);
+    expect(parseError(() => parseMessage(crlf(['SIP/2.0 200 O\rK', ...OPTIONS.slice(1)]))).status).toBe(400);
     expect(parseError(() => parseMessage(Buffer.from('OPTIONS sip:b@e SIP/2.0\r\nVia: x'))).status).toBe(400);
   });
 

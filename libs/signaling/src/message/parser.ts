@@ -164,6 +164,7 @@ export function parseMessage(data: Buffer, options?: ParseMessageOptions): SipMe
     throw new SipLimitError('start line too long', { name: 'maxLineLength', max: limits.maxLineLength, actual: startLineEnd });
   }
   const startLine = head.slice(0, startLineEnd);
+  if (startLine.indexOf('\r') >= 0) throw bad('bare CR in the start line', 0);
 
   // --- header lines, one pass
   const fields: HeaderField[] = [];
@@ -178,6 +179,10 @@ export function parseMessage(data: Buffer, options?: ParseMessageOptions): SipMe
     if (nl < 0) nl = head.length;
     let end = nl;
     if (end > pos && head.charCodeAt(end - 1) === CR) end--;
+    // A bare CR inside a line is no line end (RFC 3261 §7: lines end with CRLF); refusing it
+    // keeps it from turning into one in a peer that re-reads our serialization.
+    const cr = head.indexOf('\r', pos);
+    if (cr >= 0 && cr < end) throw bad('bare CR in a header line', cr);
     const first = head.charCodeAt(pos);
     if (first === SP || first === HT) {
       // RFC 3261 §7.3.1: a header field value can be extended over multiple lines by preceding

@@ -1,3 +1,4 @@
+import { ErrorCode, SdkError } from '@sip-endpoint/base';
 import { canonicalHeaderName, headerKey } from './header-names';
 
 /** One header field line as received or set: canonical name, lower-cased key, raw value. */
@@ -24,6 +25,7 @@ export class SipHeaders {
 
   /** A field from a name as written and a raw value. */
   static field(name: string, value: string): HeaderField {
+    checkHeaderText(name, value);
     return { name: canonicalHeaderName(name), key: headerKey(name), value };
   }
 
@@ -64,6 +66,7 @@ export class SipHeaders {
     const list = typeof values === 'string' ? [values] : values;
     const key = headerKey(name);
     const canonical = canonicalHeaderName(name);
+    for (const v of list) checkHeaderText(name, v);
     const idx = this.fields.findIndex((f) => f.key === key);
     const rest = this.fields.filter((f) => f.key !== key);
     const added = list.map((value) => ({ name: canonical, key, value }));
@@ -111,6 +114,19 @@ export class SipHeaders {
   clone(): SipHeaders {
     return new SipHeaders([...this.fields]);
   }
+}
+
+const NAME_RE = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
+
+/**
+ * Refuses a header name that is not a token and a value with CR or LF: written out, they would
+ * end the header early and let text inject headers or a body (RFC 3261 §7.3.1: folding is
+ * replaced by a single space when parsing, so a value never needs a line break; §25.1: a
+ * quoted-pair may carry any other control character, NUL included).
+ */
+function checkHeaderText(name: string, value: string): void {
+  if (!NAME_RE.test(name)) throw new SdkError(ErrorCode.InvalidArgument, `invalid header name ${JSON.stringify(name)}`);
+  if (/[\r\n]/.test(value)) throw new SdkError(ErrorCode.InvalidArgument, `header ${name}: the value must not contain CR or LF`);
 }
 
 /**

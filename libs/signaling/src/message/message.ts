@@ -14,7 +14,10 @@ const EMPTY = Buffer.alloc(0);
  * raw header lines. Mutate typed values through {@link SipMessageBase.set}, not in place.
  */
 export abstract class SipMessageBase {
-  /** The header section. Prefer the typed accessors; direct changes here clear the typed cache. */
+  /**
+   * The header section. Prefer the typed accessors, or `setHeader`/`appendHeader`: changes made
+   * directly here do not clear the typed values already read through `get`.
+   */
   readonly headers: SipHeaders;
   /** The body bytes (empty when none). */
   body: Buffer;

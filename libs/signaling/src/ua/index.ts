@@ -20,7 +20,20 @@ export {
   type IncomingRefer,
   type ReferProgress,
   type InviteOptions,
+  type GlareRetry,
 } from './invite-session';
 export { type SessionDescriptionHandler } from './sdh';
 export { UserAgent, DEFAULT_ALLOW_EVENTS, ALLOWED_METHODS, type UserAgentDelegate, type UserAgentOptions } from './user-agent';
 export { Registrar, type RegistrarOptions, type Binding } from './registrar';
+export { UaSubscription, type UaSubscribeOptions, type UaSubscriptionContext, type UaNotifyEvent, type UaSubscriptionStateChange } from './subscriber';
+export {
+  parseMessageSummary,
+  formatMessageSummary,
+  MessageSummaryParseError,
+  MessageSummarySubscription,
+  MESSAGE_SUMMARY_CONTENT_TYPE,
+  MESSAGE_SUMMARY_EVENT,
+  type MessageSummary,
+  type MessageCounts,
+  type MessageSummaryChange,
+} from './message-summary';

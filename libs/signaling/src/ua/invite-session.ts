@@ -116,6 +116,20 @@ export interface SessionContext {
   readonly capabilityHeaders: Record<string, string>;
   /** Asks the application whether to accept a REFER received in this session. */
   onRefer(session: InviteSession, refer: IncomingRefer): boolean | Promise<boolean>;
+  /** Multiplies the RFC 3261 §14.1 glare backoff (default 1: the RFC ranges). */
+  readonly glareRetryScale?: number;
+}
+
+/** Payload of {@link InviteSession.onDidEncounterGlare}. */
+export interface GlareRetry {
+  /** The §14.1 interval drawn by the dialog (2100-4000 ms when we own the Call-ID, else 0-2000 ms). */
+  readonly rfcDelayMs: number;
+  /** What the session waits before retrying (`rfcDelayMs` times the configured scale). */
+  readonly delayMs: number;
+  /** Whether we own the Call-ID (we sent the initial INVITE). */
+  readonly ownsCallId: boolean;
+  /** 1 for the first retry. */
+  readonly attempt: number;
 }
 
 /** A REFER received in a session (RFC 3515). */
@@ -191,6 +205,9 @@ export class InviteSession extends Disposable {
   private readonly _onDidChangeHold = this._register(new Emitter<{ localHold: boolean; remoteHold: boolean }>());
   /** Our hold or the peer's hold changed (after an offer/answer exchange). */
   readonly onDidChangeHold: Event<{ localHold: boolean; remoteHold: boolean }> = this._onDidChangeHold.event;
+  private readonly _onDidEncounterGlare = this._register(new Emitter<GlareRetry>());
+  /** Our re-INVITE got 491 (RFC 3261 §14.1); fires before the wait, with the interval. */
+  readonly onDidEncounterGlare: Event<GlareRetry> = this._onDidEncounterGlare.event;
   private readonly _onDidReceiveReferProgress = this._register(new Emitter<ReferProgress>());
   /** Progress of a transfer we requested with {@link InviteSession.refer}. */
   readonly onDidReceiveReferProgress: Event<ReferProgress> = this._onDidReceiveReferProgress.event;
@@ -825,8 +842,10 @@ export class InviteSession extends Disposable {
       }
       if (res.status === 491 && attempt < 3) {
         // RFC 3261 §14.1: on 491, wait a random interval (longer when we own the Call-ID) and retry.
-        const delay = d.glareRetryDelayMs();
+        const rfcDelayMs = d.glareRetryDelayMs();
+        const delay = rfcDelayMs * (this.ctx.glareRetryScale ?? 1);
         this.ctx.logger.info('re-INVITE glare (491): retrying', { delayMs: delay });
+        this._onDidEncounterGlare.fire({ rfcDelayMs, delayMs: delay, ownsCallId: this.role === 'uac', attempt: attempt + 1 });
         await new Promise<void>((resolve) => this.ctx.stack.clock.setTimeout(resolve, delay));
         continue;
       }

@@ -23,7 +23,10 @@ import { DigestClient, type DigestCredentialsInit } from '../auth/index';
 import type { InviteServerTransaction, ServerTransaction } from '../transaction/index';
 import type { RequestAuthenticator } from './auth-retry';
 import { InviteSession, SessionState, type IncomingRefer, type InviteOptions, type SessionContext } from './invite-session';
+import { MESSAGE_SUMMARY_CONTENT_TYPE, MESSAGE_SUMMARY_EVENT, MessageSummarySubscription } from './message-summary';
 import { Registration, type RegistrationOptions } from './registration';
+import { SubscriptionState } from '../dialog/index';
+import { UaSubscription, type UaSubscribeOptions } from './subscriber';
 import type { SessionDescriptionHandler } from './sdh';
 import { SipStack, type SipStackOptions } from './stack';
 
@@ -68,6 +71,11 @@ export interface UserAgentOptions {
   outboundProxy?: string;
   /** Default transport for Contact and calls (default `udp`). */
   transport?: 'udp' | 'tcp' | 'tls';
+  /**
+   * Scales the RFC 3261 §14.1 re-INVITE glare backoff (2.1-4 s when we own the Call-ID, else
+   * 0-2 s). Default 1 (the RFC ranges); tests use small values to keep glare runs short.
+   */
+  glareRetryScale?: number;
   logger?: Logger;
 }
 
@@ -78,6 +86,7 @@ export class UserAgent extends Disposable {
   readonly registry: DialogRegistry;
   private readonly sessions = new Set<InviteSession>();
   private readonly registrations = new Set<Registration>();
+  private readonly subscriptions = new Set<UaSubscription>();
   private readonly outboundProxy: Uri | undefined;
   private readonly logger: Logger;
   private readonly ctx: SessionContext;
@@ -117,6 +126,7 @@ export class UserAgent extends Disposable {
         'Allow-Events': DEFAULT_ALLOW_EVENTS,
       },
       onRefer: (session, refer) => this.onRefer(session, refer),
+      glareRetryScale: options.glareRetryScale ?? 1,
     };
     this._register(stack.onDidReceiveRequest((e) => this.onRequest(e.request, e.transaction)));
     this._register(
@@ -191,6 +201,54 @@ export class UserAgent extends Disposable {
     return session;
   }
 
+  /**
+   * Subscribes to `event` at `target` outside any dialog (RFC 6665 §4.1): sends SUBSCRIBE
+   * (answering digest challenges and 423), builds the dialog from the 2xx or from a NOTIFY that
+   * comes first, answers NOTIFYs, refreshes before expiry. Returns at once; NOTIFYs are reported
+   * by `onDidReceiveNotify`, the states (and the end, with its cause) by `onDidChangeState`.
+   * `unsubscribe()` or `dispose()` ends it with a SUBSCRIBE Expires: 0.
+   */
+  subscribe(target: string | Uri, event: string, options: UaSubscribeOptions = {}): UaSubscription {
+    const uri = typeof target === 'string' ? parseNameAddr(target.includes('<') ? target : `<${target}>`, 'To').uri : target;
+    const sub = new UaSubscription(
+      {
+        stack: this.stack,
+        logger: this.logger,
+        localIdentity: this.ctx.localIdentity,
+        localContact: this.ctx.localContact,
+        authenticator: this.ctx.authenticator,
+        outboundProxy: this.outboundProxy,
+        transport: this.options.transport,
+        t1Ms: this.ctx.timers.t1Ms,
+      },
+      uri,
+      event,
+      options,
+    );
+    this.subscriptions.add(sub);
+    const l = sub.onDidChangeState((e) => {
+      if (e.state !== SubscriptionState.Terminated) return;
+      l.dispose();
+      this.subscriptions.delete(sub);
+    });
+    sub.start();
+    return sub;
+  }
+
+  /**
+   * Subscribes to the message waiting indication of `mailboxUri` (RFC 3842 `message-summary`,
+   * Accept: application/simple-message-summary). Parsed summaries are reported by
+   * `onDidChangeMessageSummary` of the result; disposing it unsubscribes.
+   */
+  subscribeMessageSummary(mailboxUri: string | Uri, options: Omit<UaSubscribeOptions, 'accept'> = {}): MessageSummarySubscription {
+    return new MessageSummarySubscription(this.subscribe(mailboxUri, MESSAGE_SUMMARY_EVENT, { ...options, accept: MESSAGE_SUMMARY_CONTENT_TYPE }));
+  }
+
+  /** The live out-of-dialog subscriptions. */
+  get activeSubscriptions(): readonly UaSubscription[] {
+    return [...this.subscriptions];
+  }
+
   /** Sends OPTIONS to `target` (RFC 3261 §11); resolves with the final response. */
   sendOptions(target: string): Promise<SipResponse> {
     const uri = parseUri(target);
@@ -219,6 +277,13 @@ export class UserAgent extends Disposable {
   private onRequest(request: SipRequest, tx: ServerTransaction): void {
     const toTag = request.to.params.get('tag');
     if (toTag) {
+      // RFC 6665 §4.1.3: NOTIFYs of our subscriptions (also before the 2xx made the dialog, §4.1.2.4).
+      for (const sub of this.subscriptions) {
+        if (sub.matchesRequest(request)) {
+          sub.handleRequest(request, tx);
+          return;
+        }
+      }
       // RFC 3261 §12.2.2: a request inside a dialog.
       const dialog = this.registry.findForRequest(request);
       const session = dialog && [...this.sessions].find((s) => s.dialog === dialog);
@@ -335,6 +400,7 @@ export class UserAgent extends Disposable {
   async shutdown(): Promise<void> {
     await Promise.all([...this.sessions].map((s) => s.terminate().catch(() => undefined)));
     await Promise.all([...this.registrations].map((r) => r.unregister().catch(() => undefined)));
+    await Promise.all([...this.subscriptions].map((s) => s.unsubscribe().catch(() => undefined)));
     this.dispose();
   }
 
@@ -342,6 +408,9 @@ export class UserAgent extends Disposable {
     if (this.isDisposed) return;
     for (const s of [...this.sessions]) s.dispose();
     this.sessions.clear();
+    // Before the stack goes: each live subscription sends its unsubscribe (best effort).
+    for (const s of [...this.subscriptions]) s.dispose();
+    this.subscriptions.clear();
     super.dispose();
   }
 }

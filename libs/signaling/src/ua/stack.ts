@@ -421,6 +421,15 @@ export class SipStack extends Disposable {
     try {
       if (msg instanceof SipRequest) {
         this.stampVia(msg, e.remote.address, e.remote.port);
+        // The transaction layer matches and creates transactions from Via, CSeq, Call-ID, From
+        // and To (RFC 3261 §17.2.3, §8.2.2.2) and drops, unanswered, a request whose ones it
+        // cannot read. Check them here so such a request gets its 400 (RFC 4475 §3.1.2.4,
+        // §3.1.2.6, §3.1.2.14, §3.1.2.15, §3.3.1, §3.3.8) through the catch below.
+        msg.require(H.Via);
+        msg.require(H.CSeq);
+        msg.require(H.CallId);
+        msg.require(H.From);
+        msg.require(H.To);
       } else if (!this.isOurs(msg)) {
         this._onDidDropMessage.fire({ reason: 'response whose top Via is not ours (RFC 3261 §18.1.2)', remote, protocol: e.protocol });
         return;
@@ -428,7 +437,7 @@ export class SipStack extends Disposable {
       this.transactions.receive(msg, source);
     } catch (error) {
       // A header we needed was malformed: answer a request with 400, drop a response.
-      if (msg instanceof SipRequest && msg.method !== 'ACK') this.replyStateless(msg, error, source);
+      if (msg instanceof SipRequest && msg.method !== 'ACK') this.replyStateless(msg, error, source, e.data);
       this._onDidDropMessage.fire({ reason: 'malformed', remote, protocol: e.protocol, error: error instanceof Error ? error : new Error(String(error)) });
     }
   }
@@ -481,14 +490,22 @@ export class SipStack extends Disposable {
     void this.sendRaw(reply, source).catch(() => undefined);
   }
 
-  private replyStateless(req: SipRequest, error: unknown, source: Destination): void {
+  /**
+   * Answers a request that parsed but whose headers the stack needs are malformed, without a
+   * transaction, to where it came from. When even the typed headers a response copies cannot be
+   * read (a malformed To), the response is built from the raw header lines instead.
+   */
+  private replyStateless(req: SipRequest, error: unknown, source: Destination, data: Buffer): void {
     const status = error instanceof SipParseError ? error.status : 400;
+    let res: SipResponse | undefined;
     try {
-      const res = createResponse(req, status, error instanceof SipParseError && error.details.reason ? error.details.reason : undefined);
-      void this.sendRaw(res, source).catch(() => undefined);
+      // RFC 3261 §8.2.6.2: the UAS MUST add a tag to the To header field in the response.
+      res = createResponse(req, status, error instanceof SipParseError && error.details.reason ? error.details.reason : undefined, { toTag: newBranch().slice(7) });
     } catch {
-      // Not even the headers for a response are readable: drop.
+      res = bestEffortErrorResponse(data, error);
     }
+    // Not even a Via to answer to: drop.
+    if (res) void this.sendRaw(res, source).catch(() => undefined);
   }
 
   private onRequest(request: SipRequest, transaction: ServerTransaction): void {
@@ -510,9 +527,9 @@ export class SipStack extends Disposable {
 }
 
 /**
- * For a request that failed to parse: a response built from the raw header lines when Via,
- * From, To, Call-ID and CSeq can be found, else `undefined` (dropped). Responses are never
- * answered.
+ * For a request that failed to parse (or whose typed headers cannot be copied): a response
+ * built from the raw header lines when a Via line can be found, else `undefined` (dropped).
+ * Responses and ACKs are never answered.
  */
 function bestEffortErrorResponse(data: Buffer, error: unknown): SipResponse | undefined {
   const text = data.toString('latin1');
@@ -539,15 +556,17 @@ function bestEffortErrorResponse(data: Buffer, error: unknown): SipResponse | un
   const to = pick(['to', 't']);
   const callId = pick(['call-id', 'i']);
   const cseq = pick(['cseq']);
-  const [f, t, c, q] = [from[0], to[0], callId[0], cseq[0]];
-  if (!via.length || from.length !== 1 || to.length !== 1 || callId.length !== 1 || cseq.length !== 1 || !f || !t || !c || !q) return undefined;
+  // The Via is what the client matches a response with (RFC 3261 §17.1.3): without one the
+  // request cannot be answered. The other headers are copied when present, the first value of
+  // each when repeated (RFC 4475 §3.3.1 missing, §3.3.8 repeated: both still get their 400).
+  // DEVIATION(RFC 3261 §8.2.6.2): no To tag is added; the To value may be what failed to parse.
+  if (!via.length) return undefined;
   const status = error instanceof SipParseError ? error.status : 400;
   const reason = error instanceof SipParseError && error.details.reason ? error.details.reason : status === 505 ? 'Version Not Supported' : 'Bad Request';
   const res = new SipResponse(status, reason);
   for (const v of via) res.appendHeader('Via', v);
-  res.appendHeader('From', f);
-  res.appendHeader('To', t);
-  res.appendHeader('Call-ID', c);
-  res.appendHeader('CSeq', q);
+  for (const [name, values] of [['From', from], ['To', to], ['Call-ID', callId], ['CSeq', cseq]] as const) {
+    if (values[0] !== undefined) res.appendHeader(name, values[0]);
+  }
   return res;
 }

@@ -172,3 +172,34 @@ describe('message-summary subscription against SIPp as voicemail server', () => 
     expect(ua.activeSubscriptions).toHaveLength(0);
   });
 });
+
+describe('subscription refresh and unsubscribe against SIPp', () => {
+  it('refreshes before the 2 s expiry, then unsubscribes (Expires: 0) and ends on the final NOTIFY', async () => {
+    const port = await freePort();
+    const run: SippRun = startSipp({ scenario: 'uas-mwi-refresh.xml', port });
+    cleanups.push(() => run.stop());
+    await waitForUdpPort(port);
+    const trace: string[] = [];
+    const ua = await UserAgent.create({
+      aor: 'sip:alice@127.0.0.1',
+      stack: { listen: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }], timers: { t1Ms: 100, t2Ms: 400 } },
+      createSessionDescriptionHandler: () => new SimpleSdh(),
+    });
+    cleanups.push(() => ua.dispose());
+    ua.stack.onDidLogMessage((m) => trace.push(`${m.direction} ${m.message.startLine()}${m.message.headers.get('Expires') !== undefined ? ` Expires=${m.message.headers.get('Expires')}` : ''}`));
+    const sub = ua.subscribe(`sip:alice@127.0.0.1:${port}`, 'message-summary', { expires: 2, accept: ['application/simple-message-summary'] });
+    const notifies: string[] = [];
+    sub.onDidReceiveNotify((e) => notifies.push(`${e.state.state} ${e.contentType ?? '-'} ${e.body.trim().split(/\r?\n/)[0] ?? ''}`));
+    const deadline = Date.now() + 8000;
+    while (trace.filter((l) => l.startsWith('out SUBSCRIBE')).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(sub.state).toBe(SubscriptionState.Active);
+    const ended = new Promise<UaSubscriptionStateChange>((resolve) => sub.onDidChangeState((e) => e.state === SubscriptionState.Terminated && resolve(e)));
+    await sub.unsubscribe();
+    const end = await ended;
+    expect(end.termination).toMatchObject({ cause: 'unsubscribed', reason: 'timeout' });
+    expect(trace.filter((l) => l.startsWith('out SUBSCRIBE')).map((l) => l.split(' ').pop())).toEqual(['Expires=2', 'Expires=2', 'Expires=0']);
+    expect(notifies).toEqual(['active application/simple-message-summary Messages-Waiting: yes', 'terminated - ']);
+    const r = await run.result;
+    if (!r.ok) throw new Error(`SIPp scenario failed (exit ${r.code}):\n${r.errors}\n${r.output.slice(-6000)}`);
+  });
+});

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs the real SIP peers and tools the protocol tests use, from Debian's packages, when
-# they are missing: SIPp (sip-tester), Kamailio, baresip, tshark, dnsmasq, sox, openssl.
+# Installs from Debian's packages, when missing: the real SIP peers and tools the protocol tests
+# use (SIPp = sip-tester, Kamailio, baresip, tshark, dnsmasq, sox, ffmpeg, openssl) and what the
+# native media engine builds against (pkg-config, libopus, spandsp, bcg729, libsrtp2, ALSA headers,
+# doctest for the native unit tests).
 # Needs root (apt-get); does nothing when everything is there.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -12,6 +14,14 @@ command -v tshark >/dev/null || need+=(tshark)
 [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
 command -v sox >/dev/null || need+=(sox)
 command -v openssl >/dev/null || need+=(openssl)
+command -v ffmpeg >/dev/null || need+=(ffmpeg)
+command -v pkg-config >/dev/null || need+=(pkg-config)
+pkg-config --exists opus 2>/dev/null || need+=(libopus-dev)
+pkg-config --exists spandsp 2>/dev/null || need+=(libspandsp-dev)
+[ -f /usr/include/bcg729/decoder.h ] || need+=(libbcg729-dev)
+pkg-config --exists libsrtp2 2>/dev/null || need+=(libsrtp2-dev)
+pkg-config --exists alsa 2>/dev/null || need+=(libasound2-dev)
+[ -f /usr/include/doctest/doctest.h ] || need+=(doctest-dev)
 if [ ${#need[@]} -eq 0 ]; then
   echo "peers: all present"
   exit 0

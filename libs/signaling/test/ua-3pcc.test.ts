@@ -5,12 +5,15 @@
  * SUBSCRIBE for `talk` is refused with 489. Also OPTIONS (RFC 3261 §11) both ways: SIPp pings
  * our UA, our UAs ping each other, and Allow / Accept / Supported are checked.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ensureNoDisposablesAreLeakedInTestSuite } from '@sip-endpoint/base';
 import { SessionState, UserAgent, type InviteSession, type SipMessage } from '@sip-endpoint/signaling';
 import { SimpleSdh } from './support/simple-sdh';
 import { freePort, hasProgram, startSipp, waitForUdpPort, type SippRun } from './support/peers';
 
 if (!hasProgram('/usr/bin/sipp')) throw new Error('SIPp is missing: install the Debian package sip-tester (.ci/run does)');
+
+ensureNoDisposablesAreLeakedInTestSuite({ beforeEach, afterEach });
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

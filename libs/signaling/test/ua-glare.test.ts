@@ -4,9 +4,12 @@
  * (2.1-4 s for the Call-ID owner, 0-2 s for the other; scaled by `glareRetryScale` to keep the
  * test short) and retries, and both re-INVITEs succeed.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ensureNoDisposablesAreLeakedInTestSuite } from '@sip-endpoint/base';
 import { SessionState, UserAgent, type GlareRetry, type InviteSession, type SipMessage } from '@sip-endpoint/signaling';
 import { SimpleSdh } from './support/simple-sdh';
+
+ensureNoDisposablesAreLeakedInTestSuite({ beforeEach, afterEach });
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -4,7 +4,8 @@
  * against SIPp acting as a voicemail server (401 challenge, 200, three NOTIFYs, the last one
  * terminating the subscription).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ensureNoDisposablesAreLeakedInTestSuite } from '@sip-endpoint/base';
 import {
   MessageSummaryParseError,
   SubscriptionState,
@@ -16,6 +17,8 @@ import {
 } from '@sip-endpoint/signaling';
 import { SimpleSdh } from './support/simple-sdh';
 import { freePort, hasProgram, startSipp, waitForUdpPort, type SippRun } from './support/peers';
+
+ensureNoDisposablesAreLeakedInTestSuite({ beforeEach, afterEach });
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -5,9 +5,12 @@
  * fail cleanly (request-failed, 503) without an unhandled rejection.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ensureNoDisposablesAreLeakedInTestSuite } from '@sip-endpoint/base';
 import { SessionState, UserAgent, type InviteSession, type SipMessage } from '@sip-endpoint/signaling';
 import { SimpleSdh } from './support/simple-sdh';
 import { pem } from './transport-helpers';
+
+ensureNoDisposablesAreLeakedInTestSuite({ beforeEach, afterEach });
 
 const cleanups: (() => Promise<void> | void)[] = [];
 const unhandled: unknown[] = [];

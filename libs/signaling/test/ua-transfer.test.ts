@@ -4,10 +4,13 @@
  * attended transfer (Refer-To with Replaces, RFC 3891), a REFER declined by the delegate (603),
  * and an INVITE with Replaces for an unknown dialog (481).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ensureNoDisposablesAreLeakedInTestSuite } from '@sip-endpoint/base';
 import { SdkError, type Event } from '@sip-endpoint/base';
 import { H, SessionState, UserAgent, type InviteSession, type ReferProgress, type SipMessage, type UserAgentDelegate } from '@sip-endpoint/signaling';
 import { SimpleSdh } from './support/simple-sdh';
+
+ensureNoDisposablesAreLeakedInTestSuite({ beforeEach, afterEach });
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -12,7 +12,7 @@
  * ```
  */
 import { Disposable, Emitter, ErrorCode, SdkError, type Event } from '@sip-endpoint/base';
-import type { SubscriptionStateInfo } from '../dialog/index';
+import { SubscriptionState, type SubscriptionStateInfo } from '../dialog/index';
 import type { UaSubscription } from './subscriber';
 
 /** The media type of a message summary (RFC 3842 §5.1). */
@@ -91,9 +91,9 @@ export function parseMessageSummary(body: string | Buffer): MessageSummary {
   const messageHeaders: { name: string; value: string }[] = [];
   let i = 0;
   // Leading blank lines are tolerated.
-  while (i < lines.length && lines[i]!.trim() === '') i++;
+  while (i < lines.length && (lines[i] ?? '').trim() === '') i++;
   for (; i < lines.length; i++) {
-    const raw = lines[i]!;
+    const raw = lines[i] ?? '';
     if (raw.trim() === '') break;
     const lineNo = i + 1;
     const colon = raw.indexOf(':');
@@ -116,15 +116,15 @@ export function parseMessageSummary(body: string | Buffer): MessageSummary {
       const m = COUNTS.exec(value);
       if (!m) throw new MessageSummaryParseError(`${raw.slice(0, colon).trim()} must be "new/old" or "new/old (new/old)", not ${JSON.stringify(value)}`, lineNo);
       if (classes.has(name)) throw new MessageSummaryParseError(`${raw.slice(0, colon).trim()} appears twice`, lineNo);
-      const n = [m[1], m[2], m[3], m[4]].map((d) => (d === undefined ? 0 : Number(d)));
-      if (n.some((x) => x > MAX_COUNT)) throw new MessageSummaryParseError('message count out of range', lineNo);
-      classes.set(name, { newMessages: n[0]!, oldMessages: n[1]!, newUrgent: n[2]!, oldUrgent: n[3]! });
+      const [newMessages, oldMessages, newUrgent, oldUrgent] = [m[1], m[2], m[3], m[4]].map((d) => (d === undefined ? 0 : Number(d))) as [number, number, number, number];
+      if (Math.max(newMessages, oldMessages, newUrgent, oldUrgent) > MAX_COUNT) throw new MessageSummaryParseError('message count out of range', lineNo);
+      classes.set(name, { newMessages, oldMessages, newUrgent, oldUrgent });
     }
   }
   if (waiting === undefined) throw new MessageSummaryParseError('no Messages-Waiting line (RFC 3842 §5.2 requires it)');
   // RFC 3842 §5.2: opt-msg-headers = CRLF 1*(extension-header CRLF): free-form message headers.
   for (i++; i < lines.length; i++) {
-    const raw = lines[i]!;
+    const raw = lines[i] ?? '';
     if (raw.trim() === '') continue;
     const colon = raw.indexOf(':');
     if (colon <= 0) throw new MessageSummaryParseError(`expected a message header, got ${JSON.stringify(raw.slice(0, 80))}`, i + 1);
@@ -158,7 +158,8 @@ export interface MessageSummaryChange {
 
 /**
  * A `message-summary` subscription (RFC 3842) from {@link UserAgent.subscribeMessageSummary}:
- * the NOTIFY bodies parsed into {@link MessageSummary} values. Disposing it unsubscribes.
+ * the NOTIFY bodies parsed into {@link MessageSummary} values. Disposing it unsubscribes; it is
+ * disposed by itself once the subscription is Terminated.
  */
 export class MessageSummarySubscription extends Disposable {
   private _summary: MessageSummary | undefined;
@@ -177,6 +178,12 @@ export class MessageSummarySubscription extends Disposable {
   ) {
     super();
     this._register(subscription);
+    // It ends with its subscription (which ends with the user agent).
+    this._register(
+      subscription.onDidChangeState((e) => {
+        if (e.state === SubscriptionState.Terminated) queueMicrotask(() => this.dispose());
+      }),
+    );
     this._register(
       subscription.onDidReceiveNotify((e) => {
         // RFC 3842 §3.8: a NOTIFY may carry no body (e.g. while pending); there is nothing to report.

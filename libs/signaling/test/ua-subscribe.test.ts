@@ -137,6 +137,8 @@ describe('message-summary subscription against SIPp as voicemail server', () => 
     });
     cleanups.push(() => ua.dispose());
     ua.stack.onDidLogMessage((m) => trace.push(`${m.direction} ${m.message.startLine()}`));
+    const subscribes: { callId: string; seq: number; auth: boolean }[] = [];
+    ua.stack.onDidLogMessage((m) => m.direction === 'out' && m.message.startLine().startsWith('SUBSCRIBE') && subscribes.push({ callId: m.message.callId, seq: m.message.cseq.seq, auth: m.message.headers.has('Authorization') }));
 
     const mwi = ua.subscribeMessageSummary(`sip:alice@127.0.0.1:${port}`, { expires: 120 });
     const summaries: MessageSummaryChange[] = [];
@@ -167,6 +169,11 @@ describe('message-summary subscription against SIPp as voicemail server', () => 
     // The 401 was answered once; every NOTIFY was answered 200.
     expect(trace.filter((l) => l.startsWith('out SUBSCRIBE'))).toHaveLength(2);
     expect(trace.filter((l) => l === 'in SIP/2.0 401 Unauthorized')).toHaveLength(1);
+    // RFC 3261 §22.2 / §8.1.3.5: same Call-ID, CSeq + 1, credentials on the retry.
+    expect(subscribes).toEqual([
+      { callId: subscribes[0]!.callId, seq: subscribes[0]!.seq, auth: false },
+      { callId: subscribes[0]!.callId, seq: subscribes[0]!.seq + 1, auth: true },
+    ]);
     expect(trace.filter((l) => l.startsWith('in NOTIFY'))).toHaveLength(3);
     expect(trace.filter((l) => l === 'out SIP/2.0 200 OK')).toHaveLength(3);
     const r = await run.result;
@@ -204,5 +211,50 @@ describe('subscription refresh and unsubscribe against SIPp', () => {
     expect(notifies).toEqual(['active application/simple-message-summary Messages-Waiting: yes', 'terminated - ']);
     const r = await run.result;
     if (!r.ok) throw new Error(`SIPp scenario failed (exit ${r.code}):\n${r.errors}\n${r.output.slice(-6000)}`);
+  });
+});
+
+describe('423, NOTIFY before the 2xx, and unsubscribe on dispose (SIPp)', () => {
+  it('retries with Min-Expires, takes the dialog from the early NOTIFY, and unsubscribes when disposed', async () => {
+    const port = await freePort();
+    const run: SippRun = startSipp({ scenario: 'uas-mwi-423-notify-first.xml', port });
+    cleanups.push(() => run.stop());
+    await waitForUdpPort(port);
+    const trace: string[] = [];
+    const ua = await UserAgent.create({
+      aor: 'sip:alice@127.0.0.1',
+      // T1 500 ms: no SUBSCRIBE retransmission while SIPp waits for the answer to its early NOTIFY.
+      stack: { listen: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }], timers: { t1Ms: 500, t2Ms: 4000 } },
+      createSessionDescriptionHandler: () => new SimpleSdh(),
+    });
+    cleanups.push(() => ua.dispose());
+    ua.stack.onDidLogMessage((m) => trace.push(`${m.direction} ${m.message.startLine()}${m.message.headers.get('Expires') !== undefined ? ` Expires=${m.message.headers.get('Expires')}` : ''}`));
+    const subscribes: { callId: string; seq: number }[] = [];
+    ua.stack.onDidLogMessage((m) => m.direction === 'out' && m.message.startLine().startsWith('SUBSCRIBE') && subscribes.push({ callId: m.message.callId, seq: m.message.cseq.seq }));
+    const mwi = ua.subscribeMessageSummary(`sip:alice@127.0.0.1:${port}`, { expires: 60 });
+    const got = await new Promise<MessageSummaryChange>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no summary; trace:\n${trace.join('\n')}`)), 8000);
+      mwi.onDidChangeMessageSummary((e) => (clearTimeout(t), resolve(e)));
+    });
+    expect(got.summary.voice).toMatchObject({ newMessages: 1, oldMessages: 4 });
+    expect(got.state).toMatchObject({ state: 'active', expires: 300 });
+    expect(mwi.subscription.state).toBe(SubscriptionState.Active);
+    // Wait for the 200 to the SUBSCRIBE (it comes after the NOTIFY), then dispose.
+    const deadline = Date.now() + 5000;
+    while (!trace.includes('in SIP/2.0 200 OK Expires=300') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(trace.indexOf('in NOTIFY')).toBeLessThan(trace.indexOf('in SIP/2.0 200 OK Expires=300'));
+    const sub = mwi.subscription;
+    const ended = new Promise<UaSubscriptionStateChange>((resolve) => sub.onDidChangeState((e) => e.state === SubscriptionState.Terminated && resolve(e)));
+    mwi.dispose();
+    expect((await ended).termination).toMatchObject({ cause: 'disposed' });
+    const r = await run.result;
+    if (!r.ok) throw new Error(`SIPp scenario failed (exit ${r.code}):\n${r.errors}\n${r.output.slice(-6000)}\n${trace.join('\n')}`);
+    expect(trace.filter((l) => l.startsWith('out SUBSCRIBE')).map((l) => l.split(' ').pop())).toEqual(['Expires=60', 'Expires=300', 'Expires=0']);
+    expect(trace).toContain('in SIP/2.0 423 Interval Too Brief');
+    // RFC 3261 §8.1.3.5: the retry keeps the Call-ID and takes the next CSeq; the unsubscribe follows in the dialog.
+    expect(new Set(subscribes.map((x) => x.callId)).size).toBe(1);
+    const first = subscribes[0]!.seq;
+    expect(subscribes.map((x) => x.seq)).toEqual([first, first + 1, first + 2]);
+    expect(trace).toContain('out SIP/2.0 481 Call/Transaction Does Not Exist');
   });
 });

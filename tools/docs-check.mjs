@@ -3,8 +3,8 @@
 //
 //   node tools/docs-check.mjs [file.md ...] [--only N] [--no-typecheck] [--timeout-ms N] [--verbose]
 //
-// Default file: docs/getting-started-signaling.md. Every ```ts block must be preceded (blank lines
-// allowed) by one of two markers:
+// Default files: docs/getting-started-signaling.md, libs/base/README.md, libs/signaling/README.md.
+// Every ```ts block must be preceded (blank lines allowed) by one of two markers:
 //
 //   <!-- run -->                 the block is a whole program: it is run and must exit with 0
 //   <!-- no-run: <why> -->       a fragment (e.g. an options object); it is not run
@@ -38,7 +38,9 @@ for (let i = 0; i < argv.length; i++) {
   else if (a.startsWith('--')) usage(`unknown option ${a}`);
   else files.push(resolve(a));
 }
-if (files.length === 0) files.push(join(root, 'docs', 'getting-started-signaling.md'));
+/** The files checked when none is named: the guide and the library READMEs. */
+const DEFAULT_FILES = ['docs/getting-started-signaling.md', 'libs/base/README.md', 'libs/signaling/README.md'];
+if (files.length === 0) files.push(...DEFAULT_FILES.map((f) => join(root, f)));
 if (only !== undefined && !Number.isInteger(only)) usage('--only needs a block number');
 if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) usage('--timeout-ms needs a positive number');
 

@@ -20,6 +20,11 @@ struct CodecInfo {
   int rtpClockRate = 8000;
   /** The PCM sample rate the codec works at (16000 for G.722, 48000 for Opus). */
   int sampleRate = 8000;
+  /**
+   * Channels written in a=rtpmap: 1, or 2 for Opus, whose rtpmap is always `opus/48000/2`
+   * (RFC 7587 §7) even when the stream is mono; the PCM layout an encoder or decoder uses is
+   * its `pcmChannels()`.
+   */
   int channels = 1;
   /** Static payload type (RFC 3551), or -1 for a dynamic one. */
   int staticPayloadType = -1;
@@ -49,6 +54,8 @@ class Encoder {
  public:
   virtual ~Encoder() = default;
   virtual const CodecInfo& info() const = 0;
+  /** Interleaved channels of the PCM this encoder takes (1 unless stereo was negotiated). */
+  virtual int pcmChannels() const { return 1; }
   /**
    * Encodes `samples` PCM values (a whole number of codec frames, e.g. 20 ms) into `out`.
    * Returns the payload size, 0 for "nothing to send" (DTX), or -1 on error.
@@ -61,6 +68,8 @@ class Decoder {
  public:
   virtual ~Decoder() = default;
   virtual const CodecInfo& info() const = 0;
+  /** Interleaved channels of the PCM this decoder produces (1 unless stereo was negotiated). */
+  virtual int pcmChannels() const { return 1; }
   /** Decodes one payload into `pcm`; returns the number of samples written, or -1 on error. */
   virtual int decode(const uint8_t* payload, std::size_t size, int16_t* pcm, std::size_t capacity) = 0;
   /**
@@ -88,7 +97,11 @@ class CodecFactory {
 /** The codec table of this build, in the engine's default priority order. */
 const std::vector<const CodecFactory*>& codecTable();
 
-/** The factory for an SDP name and RTP clock rate (case-insensitive name), or nullptr. */
+/**
+ * The factory for an SDP name, RTP clock rate and rtpmap channel count (case-insensitive name),
+ * or nullptr. `channels` 1 (the rtpmap default when omitted, RFC 4566 §6) also matches a codec
+ * whose rtpmap states 2 channels (Opus); 2 never matches a mono-only codec.
+ */
 const CodecFactory* findCodec(const std::string& name, int rtpClockRate, int channels = 1);
 
 }  // namespace sipmedia

@@ -7,11 +7,19 @@
 
 namespace sipmedia {
 
+const CodecFactory& opusFactory();
+const CodecFactory& g722Factory();
 const CodecFactory& pcmuFactory();
 const CodecFactory& pcmaFactory();
+const CodecFactory& g729Factory();
+const CodecFactory& ilbcFactory();
+const CodecFactory& isacFactory();
 
 const std::vector<const CodecFactory*>& codecTable() {
-  static const std::vector<const CodecFactory*> table = {&pcmuFactory(), &pcmaFactory()};
+  // Priority order: wideband first (Opus, G.722), then G.711, then G.729; the rows not
+  // implemented yet (iLBC, iSAC) last. Unavailable rows stay listed with their reason.
+  static const std::vector<const CodecFactory*> table = {&opusFactory(), &g722Factory(), &pcmuFactory(), &pcmaFactory(),
+                                                         &g729Factory(), &ilbcFactory(), &isacFactory()};
   return table;
 }
 
@@ -22,7 +30,7 @@ static bool equalsIgnoreCase(const std::string& a, const std::string& b) {
 const CodecFactory* findCodec(const std::string& name, int rtpClockRate, int channels) {
   for (const CodecFactory* f : codecTable()) {
     const CodecInfo& i = f->info();
-    if (equalsIgnoreCase(i.name, name) && i.rtpClockRate == rtpClockRate && (channels == i.channels || (channels == 1 && i.channels == 1))) return f;
+    if (equalsIgnoreCase(i.name, name) && i.rtpClockRate == rtpClockRate && (channels == i.channels || channels == 1)) return f;
   }
   return nullptr;
 }

@@ -1,0 +1,186 @@
+// Adaptive jitter buffer of one received audio stream: packets in (sequence, timestamp, arrival
+// time, marker, payload), fixed-size PCM frames out on the engine's playout clock.
+//
+// Model. For every packet the buffer measures its transit `arrival - timestamp/clock`; the
+// smallest transit of the recent window is the "fastest path", and a packet's jitter is how
+// much later than that it arrived. The target delay is a percentile (95% by default) of the
+// recent jitter plus a margin, bounded by [minDelayMs, maxDelayMs]. The current delay is how far
+// the playout point is behind the fastest path. It is set to the target at every talkspurt start
+// (first packet, marker bit, timestamp gap after silence: RFC 3551 §4.1), and corrected during
+// speech by removing or repeating small chunks of decoded audio with a short cross-fade (this is
+// also how sender/receiver clock drift is absorbed). Missing packets are recovered with the
+// codec's FEC from the next packet when the decoder has FEC (Opus), else concealed by the
+// decoder's PLC; a packet that arrives after its playout time is late (dropped, counted).
+//
+// No allocation after construction; no clock reads (every call gets `nowUs`).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "codecs/codec.h"
+
+namespace sipmedia {
+
+struct JitterBufferConfig {
+  /** Output frame duration (the playout clock's period), ms. */
+  int frameMs = 20;
+  /** Bounds of the target delay, ms (issue 4 default 20..200). */
+  int minDelayMs = 20;
+  int maxDelayMs = 200;
+  /** Target = this percentile of the recent jitter (0..1) + `marginMs`. */
+  double jitterPercentile = 0.95;
+  int marginMs = 0;
+  /** Packets in the jitter history (about 10 s at 50 packets/s). */
+  int historyPackets = 500;
+  /** Packets in the window of the fastest-path (minimum transit) estimate (about 2 s). */
+  int transitWindowPackets = 100;
+  /** Packet slots (a power of two is not required); packets further ahead are dropped. */
+  int capacityPackets = 64;
+  /** Largest payload stored, octets (bigger packets are dropped and counted as discarded). */
+  int maxPayloadBytes = 1500;
+  /** Chunk removed or repeated per delay correction, ms. */
+  int chunkMs = 5;
+  /** Deviation from the target that triggers a correction during speech, ms. */
+  int hysteresisMs = 10;
+  /** Continuous concealment on an empty buffer before the output turns to silence, ms. */
+  int maxConcealMs = 100;
+};
+
+/** Counters and gauges of the buffer; all counts since construction or `reset()`. */
+struct JitterBufferStats {
+  /** Packets given to `put` (all, including duplicates and late ones). */
+  uint64_t packetsReceived = 0;
+  /** Packets decoded and played. */
+  uint64_t packetsPlayed = 0;
+  /** Sequence numbers that were due and missing (concealed or FEC-recovered). */
+  uint64_t lost = 0;
+  /** Packets that arrived after their playout time (dropped). */
+  uint64_t late = 0;
+  /** Frames produced by the decoder's PLC. */
+  uint64_t concealedFrames = 0;
+  /** Lost packets recovered from the next packet's FEC. */
+  uint64_t fecRecovered = 0;
+  /** Packets dropped without being played: overflow, oversize, flushes, excess delay. */
+  uint64_t discarded = 0;
+  /** Packets that arrived after a packet with a higher sequence number (but in time). */
+  uint64_t reordered = 0;
+  /** Packets received twice. */
+  uint64_t duplicated = 0;
+  /** Delay corrections: chunks removed (delay shrunk) and repeated (delay grown). */
+  uint64_t chunksRemoved = 0;
+  uint64_t chunksInserted = 0;
+  /** Frames of silence output (before the first packet, in DTX gaps, after long loss). */
+  uint64_t silenceFrames = 0;
+  /** Talkspurts started (first packet, marker, gap after silence). */
+  uint64_t talkspurts = 0;
+  /** The playout delay behind the fastest path, ms (what the E-model uses as jitter-buffer delay). */
+  double currentDelayMs = 0;
+  /** The delay the buffer is steering to, ms. */
+  double targetDelayMs = 0;
+  /** The largest jitter measured for one packet, ms. */
+  double maxJitterMs = 0;
+  /** Packets stored now. */
+  uint32_t bufferedPackets = 0;
+};
+
+/** What `get` produced. */
+enum class JitterFrameKind { kAudio, kConcealed, kSilence };
+
+class JitterBuffer {
+ public:
+  /**
+   * `decoder` decodes the stream's media payload type (kept by reference: it must outlive the
+   * buffer). `rtpClockRate` is that payload type's RTP clock (8000 for G.722).
+   */
+  JitterBuffer(const JitterBufferConfig& config, Decoder& decoder, int rtpClockRate);
+
+  /** What happened to a packet given to `put`. */
+  enum class PutResult { kStored, kDuplicate, kLate, kDiscarded };
+
+  /**
+   * Stores a packet that arrived at `arrivalUs`. The payload is copied. Cost: O(1) except a
+   * percentile update every few packets.
+   */
+  PutResult put(uint16_t sequence, uint32_t timestamp, bool marker, const uint8_t* payload, std::size_t size,
+                int64_t arrivalUs);
+
+  /**
+   * Produces the next `frameMs` of audio at the decoder's sample rate (channels interleaved)
+   * into `pcm` (capacity >= frameSamples()), for playout at `nowUs`. Call it once per frame on
+   * the playout clock. Never fails: missing audio is concealed or silence.
+   */
+  JitterFrameKind get(int64_t nowUs, int16_t* pcm);
+
+  /** Samples (all channels) per output frame. */
+  std::size_t frameSamples() const { return frameSamples_; }
+  const JitterBufferStats& stats() const { return stats_; }
+  /** Drops every packet and the timing history (SSRC change, seek); counters are kept. */
+  void flush();
+
+ private:
+  struct Slot {
+    int64_t seq = -1;  // extended sequence, -1 = empty
+    int64_t ts = 0;    // extended timestamp
+    int64_t arrivalUs = 0;
+    bool marker = false;
+    std::size_t size = 0;
+  };
+
+  Slot& slotFor(int64_t seq) { return slots_[static_cast<std::size_t>(seq % capacity_)]; }
+  const uint8_t* payloadOf(const Slot& s) const;
+  int64_t extendSeq(uint16_t seq);
+  int64_t extendTs(uint32_t ts);
+  void recordTransit(int64_t ts, int64_t arrivalUs);
+  void updateTarget();
+  double transitMinMs() const;
+  double playDelayMs(int64_t playTs, int64_t nowUs) const;
+  bool decodeInto(const Slot& s);
+  void concealInto(std::size_t samples, bool fecCandidate, int64_t nextSeq);
+  void removeChunk();
+  void insertChunk();
+  void emitFromCarry(int16_t* pcm);
+  int64_t playPositionTs() const;
+  void dropSlot(Slot& s);
+  void countBuffered();
+
+  JitterBufferConfig config_;
+  Decoder& decoder_;
+  int clockRate_;
+  int sampleRate_;
+  int channels_;
+  std::size_t frameSamples_;
+  std::size_t chunkSamples_;
+  int64_t frameTs_;
+  int64_t capacity_;
+  std::vector<Slot> slots_;
+  std::vector<uint8_t> payloads_;
+  std::vector<int16_t> carry_;
+  std::size_t carryStart_ = 0;
+  std::size_t carryEnd_ = 0;
+  std::vector<int16_t> scratch_;
+  // timing history
+  std::vector<double> transit_;       // ring of recent transits, ms
+  std::vector<double> jitterHist_;    // ring of recent jitters, ms
+  std::vector<double> sortScratch_;
+  std::size_t transitCount_ = 0, transitPos_ = 0;
+  std::size_t jitterCount_ = 0, jitterPos_ = 0;
+  int packetsSinceTarget_ = 0;
+  // sequence / timestamp extension
+  bool haveExt_ = false;
+  int64_t maxSeq_ = 0;
+  int64_t lastTs_ = 0;
+  // playout state
+  bool started_ = false;     // first packet seen
+  bool playing_ = false;     // inside a talkspurt (not waiting for the target delay)
+  int64_t nextSeq_ = 0;      // next sequence to decode
+  int64_t nextTs_ = 0;       // timestamp right after the decoded audio
+  int64_t lastPlayedUs_ = 0;
+  int concealRunSamples_ = 0;
+  int framesSinceCorrection_ = 0;
+  int64_t lastFrameTsUnits_ = 0;
+  JitterBufferStats stats_;
+};
+
+}  // namespace sipmedia

@@ -786,21 +786,27 @@ export class InviteSession extends Disposable {
     if (options.referredBy !== false) headers['Referred-By'] = formatNameAddr({ ...this.ctx.localIdentity, params: new Map() });
     const refer = d.createRequest('REFER', { headers });
     this.referCseq = refer.cseq.seq;
+    let stopListening = (): void => undefined;
     const done = new Promise<ReferProgress>((resolve) => {
       const sub = this.onDidReceiveReferProgress((p) => {
         if (!p.final) return;
-        sub.dispose();
+        stopListening();
         resolve(p);
       });
       const end = this.onDidChangeState((s) => {
         if (s.state !== SessionState.Terminated) return;
-        end.dispose();
-        sub.dispose();
+        stopListening();
         resolve({ statusCode: 0, reason: 'session ended', final: true });
       });
+      stopListening = () => {
+        sub.dispose();
+        end.dispose();
+      };
     });
     const res = await this.sendInDialog(refer);
     if (res.status >= 300) {
+      // The REFER was refused: no progress will come; drop the listeners now rather than at session end.
+      stopListening();
       this.referCseq = undefined;
       throw new SdkError(ErrorCode.SipRequestFailed, `REFER refused: ${res.status} ${res.reason}`);
     }

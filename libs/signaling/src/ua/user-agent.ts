@@ -1,7 +1,8 @@
 /**
  * The user agent: one identity (AOR) on one {@link SipStack}, with its registrations, its
- * INVITE sessions, and the UAS core's answers to everything else (OPTIONS, stray in-dialog
- * requests, SUBSCRIBE to the implied `talk` package).
+ * INVITE sessions, its out-of-dialog subscriptions (RFC 6665, e.g. RFC 3842 message-summary),
+ * and the UAS core's answers to everything else (OPTIONS, stray in-dialog requests, SUBSCRIBE
+ * to the implied `talk` package).
  */
 import { Disposable, Emitter, ErrorCode, SdkError, type Event, type Logger } from '@sip-endpoint/base';
 import {

@@ -125,6 +125,11 @@ export interface SubscriptionTarget {
   readonly to: NameAddr;
   /** Call-ID; generated when absent. */
   readonly callId?: string;
+  /**
+   * CSeq of the initial SUBSCRIBE (default: random below 10^6). A retry after 401/407/423
+   * passes the previous CSeq + 1 (RFC 3261 §8.1.3.5, §22.2).
+   */
+  readonly cseq?: number | undefined;
   /** A pre-loaded route set (outbound proxy with `;lr`), written as Route. */
   readonly route?: readonly NameAddr[];
 }
@@ -520,7 +525,7 @@ export class Subscription extends Disposable {
     req.set(H.CallId, t.callId ?? randomToken(12));
     // RFC 3261 §8.1.1.5: The sequence number value MUST be expressible as a 32-bit unsigned
     // integer and MUST be less than 2**31.
-    req.set(H.CSeq, { seq: 1 + Math.floor(Math.min(Math.max(this.random(), 0), 0.999) * 1_000_000), method: 'SUBSCRIBE' });
+    req.set(H.CSeq, { seq: t.cseq ?? 1 + Math.floor(Math.min(Math.max(this.random(), 0), 0.999) * 1_000_000), method: 'SUBSCRIBE' });
     req.set(H.Contact, { star: false, contacts: [cloneNameAddr(this.options.localContact)] });
     applyExtraHeaders(req, this.options.headers);
     return req;

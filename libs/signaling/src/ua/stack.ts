@@ -251,7 +251,8 @@ export class SipStack extends Disposable {
   contactUri(user: string | undefined, protocol: TransportProtocol): SipUri {
     const { host, port } = this.sentBy(protocol);
     const params = new Map<string, string | null>();
-    if (protocol !== 'udp') params.set('transport', protocol);
+    // RFC 3261 §26.2.2: a sips URI means TLS; `transport=tls` is deprecated, so it is not written.
+    if (protocol === 'tcp') params.set('transport', 'tcp');
     return { kind: 'sip', scheme: protocol === 'tls' ? 'sips' : 'sip', user, host, port, params, headers: new Map() };
   }
 

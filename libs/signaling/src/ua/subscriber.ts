@@ -228,7 +228,7 @@ export class UaSubscription extends Disposable {
   private sendInitial(challenge: SipResponse | undefined): void {
     this.innerListeners.clear();
     const previousSeq = this.lastCSeq;
-    let first = challenge !== undefined || this.callId !== undefined;
+    const retry = challenge !== undefined || this.callId !== undefined;
     const inner = new Subscription({
       event: this.event,
       id: this.options.id,
@@ -238,6 +238,8 @@ export class UaSubscription extends Disposable {
         from: this.localTag ? { ...this.ctx.localIdentity, params: new Map([['tag', this.localTag]]) } : { ...this.ctx.localIdentity, params: new Map() },
         to: { uri: this.target, params: new Map() },
         ...(this.callId ? { callId: this.callId } : {}),
+        // RFC 3261 §8.1.3.5: a retried request keeps Call-ID, To and From; its CSeq is one higher.
+        ...(retry ? { cseq: previousSeq + 1 } : {}),
       },
       expires: this.expires,
       t1Ms: this.ctx.t1Ms,
@@ -245,16 +247,6 @@ export class UaSubscription extends Disposable {
       ...(this.options.refreshMarginMs !== undefined ? { refreshMarginMs: this.options.refreshMarginMs } : {}),
       headers: this.extraHeaders(),
       logger: this.ctx.logger,
-      // RFC 3261 §8.1.3.5: a retried request keeps Call-ID, To and From, and its CSeq is one
-      // higher than the previous. The dialog-layer Subscription draws its first CSeq from
-      // `random` (1 + floor(r * 1e6)): for a retry, the first draw yields previous + 1.
-      random: () => {
-        if (first && previousSeq < 999_000) {
-          first = false;
-          return (previousSeq + 0.5) / 1_000_000;
-        }
-        return Math.random();
-      },
     });
     this.inner.value = inner;
     this.innerListeners.add(inner.onDidChangeState((e) => this.onInnerState(inner, e.state, e.termination)));

@@ -71,13 +71,14 @@ function options(proto: Proto, localPort: number, tag: string, extra: { headers?
 /** What a peer saw come back. */
 interface Seen {
   status: number;
+  reason: string;
   callId: string | undefined;
 }
 function readResponse(bytes: Buffer): Seen | undefined {
   try {
     const m = parseMessage(bytes);
     if (!(m instanceof SipResponse)) return undefined;
-    return { status: m.status, callId: m.headers.get('Call-ID') };
+    return { status: m.status, reason: m.reason, callId: m.headers.get('Call-ID') };
   } catch {
     return undefined;
   }
@@ -521,6 +522,64 @@ describe('SipStack under hostile peers over UDP, TCP and TLS', () => {
     expect(answered).toBe(variants.length * 3);
     for (const proto of ['udp', 'tcp', 'tls'] as const) await stillAnswers(proto);
   }, 60_000);
+
+  it('a malformed header the UA dispatches on (Replaces, Event, Refer-To, ...) is answered 400, leaving no transaction', async () => {
+    // Without the stack's check these made the UA's request handler throw: the transaction got
+    // no final response and stayed alive for ever (a leak any peer could trigger).
+    const request = (proto: Proto, port: number, method: string, tag: string, headers: string[]): Buffer =>
+      Buffer.from(options(proto, port, tag, { headers }).toString('latin1').replace('OPTIONS sip:', `${method} sip:`).replace('CSeq: 1 OPTIONS', `CSeq: 1 ${method}`), 'latin1');
+    const cases: [method: string, headers: string[], header: string][] = [
+      ['INVITE', ['Contact: <sip:peer@127.0.0.1>', 'Replaces: ;;;'], 'Replaces'],
+      ['INVITE', ['Contact: <sip:peer@127.0.0.1>', 'Replaces: abc;to-tag=;from-tag='], 'Replaces'],
+      ['INVITE', ['Contact: <sip:peer@127.0.0.1>', 'Referred-By: <sip:'], 'Referred-By'],
+      ['SUBSCRIBE', ['Contact: <sip:peer@127.0.0.1>', 'Event: ;;;'], 'Event'],
+      ['SUBSCRIBE', ['Contact: <sip:peer@127.0.0.1>', 'Event: talk', 'Expires: soon'], 'Expires'],
+      ['NOTIFY', ['Contact: <sip:peer@127.0.0.1>', 'Event: refer', 'Subscription-State: ;;'], 'Subscription-State'],
+      ['REFER', ['Contact: <sip:peer@127.0.0.1>', 'Refer-To: <<<'], 'Refer-To'],
+      ['REFER', ['Contact: <sip:peer@127.0.0.1>', 'Refer-To: <sip:c@127.0.0.1>', 'Refer-Sub: maybe'], 'Refer-Sub'],
+      ['REGISTER', ['Contact: <sip:peer@127.0.0.1>', 'Expires: -5'], 'Expires'],
+    ];
+    const wrong: string[] = [];
+    for (const proto of ['udp', 'tcp'] as const) {
+      for (const [i, [method, headers, header]] of cases.entries()) {
+        const p = await peer(proto);
+        p.send(request(proto, p.port, method, `disp${proto}${i}`, headers));
+        await within(() => p.responses.some((r) => r.status >= 200), 2000);
+        const final = p.responses.find((r) => r.status >= 200);
+        if (final?.status !== 400 || final.reason !== `Bad ${header}`) wrong.push(`${proto} ${method} with a bad ${header}: ${final ? `${final.status} ${final.reason}` : 'no final response'}`);
+        p.close();
+      }
+    }
+    expect(wrong).toEqual([]);
+    // The INVITE transactions end on Timer H (no ACK comes), the others on Timer J.
+    expect(await within(() => ua.stack.transactions.serverTransactionCount === 0, 64 * TIMERS.t1Ms + 3000)).toBe(true);
+  }, 60_000);
+
+  it('a malformed ACK is never answered', async () => {
+    const ack = (proto: Proto, port: number, tag: string, mangle: (s: string) => string): Buffer =>
+      Buffer.from(mangle(options(proto, port, tag).toString('latin1').replace('OPTIONS sip:', 'ACK sip:').replace('CSeq: 1 OPTIONS', 'CSeq: 1 ACK')), 'latin1');
+    const mangles: [string, (s: string) => string][] = [
+      ['bad CSeq', (s) => s.replace('CSeq: 1 ACK', 'CSeq: x ACK')],
+      ['no From', (s) => s.replace(/\r\nFrom:[^\r]*/, '')],
+      ['bad To', (s) => s.replace(/\r\nTo:[^\r]*/, '\r\nTo: "unterminated <sip:a@b>')],
+      ['unparseable request line', (s) => s.replace('ACK sip:ua@127.0.0.1 SIP/2.0', 'ACK  sip:ua@127.0.0.1  SIP/2.0')],
+      ['version 7', (s) => s.replace('ACK sip:ua@127.0.0.1 SIP/2.0', 'ACK sip:ua@127.0.0.1 SIP/7.0')],
+    ];
+    for (const proto of ['udp', 'tcp'] as const) {
+      const p = await peer(proto);
+      const drops = { n: 0 };
+      const sub = ua.stack.onDidDropMessage(() => drops.n++);
+      for (const [i, [, mangle]] of mangles.entries()) p.send(ack(proto, p.port, `ack${proto}${i}`, mangle));
+      // Each is dropped (reported), none answered.
+      await within(() => drops.n >= mangles.length, 2000);
+      await sleep(100);
+      sub.dispose();
+      expect(drops.n).toBe(mangles.length);
+      expect(p.responses).toEqual([]);
+      p.close();
+    }
+    await stillAnswers('udp');
+  });
 
   it('the heap stays bounded over a long loop (child node --expose-gc)', async () => {
     const uaPath = join(HERE, '../src/ua/index.ts');

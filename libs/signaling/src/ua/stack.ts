@@ -26,11 +26,13 @@ import {
   newBranch,
   parseMessage,
   validateRequest,
+  type HeaderCodec,
   type ParseLimits,
   type SipMessage,
   type SipUri,
   type UasCapabilities,
   type Uri,
+  type ValidationFailure,
   type Via,
 } from '../message/index';
 import {
@@ -511,9 +513,10 @@ export class SipStack extends Disposable {
 
   private onRequest(request: SipRequest, transaction: ServerTransaction): void {
     // RFC 3261 §8.2.1-§8.2.3: the checks before processing (scheme, extensions, content).
-    let failure;
+    let failure: ValidationFailure | null;
     try {
       failure = request.method === 'ACK' ? null : validateRequest(request, this.options.capabilities ?? DEFAULT_UAS_CAPABILITIES);
+      failure ??= malformedDispatchHeader(request);
     } catch (e) {
       failure = { status: e instanceof SipParseError ? e.status : 400, reason: e instanceof SipParseError && e.details.reason ? e.details.reason : 'Bad Request' };
     }
@@ -525,6 +528,36 @@ export class SipStack extends Disposable {
     }
     this._onDidReceiveRequest.fire({ request, transaction, source: transaction.responseDestination });
   }
+}
+
+/**
+ * The headers the UA core reads to dispatch a request, per method: Replaces (RFC 3891) on
+ * INVITE, Event / Subscription-State / Expires on SUBSCRIBE and NOTIFY (RFC 6665), Refer-To /
+ * Referred-By / Refer-Sub on REFER (RFC 3515, RFC 3892, RFC 4488), Expires on REGISTER.
+ */
+const DISPATCH_HEADERS: Readonly<Record<string, readonly HeaderCodec<unknown>[]>> = {
+  INVITE: [H.Replaces, H.ReferredBy],
+  SUBSCRIBE: [H.Event, H.Expires],
+  NOTIFY: [H.Event, H.SubscriptionState],
+  REFER: [H.ReferTo, H.ReferredBy, H.ReferSub],
+  REGISTER: [H.Expires],
+};
+
+/**
+ * RFC 3261 §21.4.1: 400 (Bad Request): the request could not be understood due to malformed
+ * syntax; the Reason-Phrase SHOULD identify the syntax problem. A malformed header the UA core
+ * dispatches on (see {@link DISPATCH_HEADERS}) is answered here, so that no handler throws on
+ * it later and leaves the transaction without a final response.
+ */
+function malformedDispatchHeader(request: SipRequest): ValidationFailure | null {
+  for (const codec of DISPATCH_HEADERS[request.method] ?? []) {
+    try {
+      request.get(codec);
+    } catch {
+      return { status: 400, reason: `Bad ${codec.name}` };
+    }
+  }
+  return null;
 }
 
 /**

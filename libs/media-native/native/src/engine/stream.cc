@@ -1,0 +1,631 @@
+#include "engine/stream.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+
+#include "rtcp/rtcp_packet.h"
+#include "rtp/ntp_time.h"
+#include "rtp/rtp_packet.h"
+#include "srtp/sdes.h"
+
+namespace sipmedia {
+
+namespace {
+
+constexpr std::size_t kMaxDatagram = 2048;
+constexpr std::size_t kMaxFrameSamples = 48000 / 1000 * 120 * 2;  // 120 ms stereo at 48 kHz
+constexpr int kRecvBurst = 64;  // datagrams read per readiness event (bounded work per stream)
+
+uint64_t ntpNow() {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return ntpFromUnixMicros(us);
+}
+
+void applyGain(int16_t* pcm, std::size_t n, float gain) {
+  if (gain == 1.0f) return;
+  for (std::size_t i = 0; i < n; i++) {
+    const float v = pcm[i] * gain;
+    pcm[i] = static_cast<int16_t>(v > 32767.f ? 32767 : (v < -32768.f ? -32768 : v));
+  }
+}
+
+bool parseKey(const std::string& text, SrtpSuite suite, SdesKeyParam& out, std::string& error) {
+  std::string t = text;
+  if (t.rfind("inline:", 0) != 0) t = "inline:" + t;
+  SdesError e = parseSdesKeyParam(t, suite, out);
+  if (!e.ok()) error = e.message;
+  return e.ok();
+}
+
+}  // namespace
+
+// ---- RateAdapter -------------------------------------------------------------------------
+
+void RateAdapter::configure(int deviceRate, int codecRate, std::size_t maxFrame) {
+  deviceRate_ = deviceRate;
+  codecRate_ = codecRate;
+  toCodec_.reset();
+  toDevice_.reset();
+  carryCount_ = 0;
+  if (deviceRate == codecRate) return;
+  if (!Resampler::supports(deviceRate, codecRate))
+    SIPMEDIA_FAIL("createStream", "cannot convert audio between " + std::to_string(deviceRate) + " Hz and " +
+                                      std::to_string(codecRate) + " Hz (8/16/32/48 kHz are supported)");
+  toCodec_ = std::make_unique<Resampler>(deviceRate, codecRate);
+  toDevice_ = std::make_unique<Resampler>(codecRate, deviceRate);
+  const std::size_t maxIn = maxFrame * static_cast<std::size_t>(std::max(deviceRate, codecRate)) / static_cast<std::size_t>(std::min(deviceRate, codecRate)) + 16;
+  in_.assign(maxIn, 0);
+  carry_.assign(maxIn * 4 + toCodec_->maxOutput(maxIn), 0);
+  out_.assign(toDevice_->maxOutput(maxFrame) + 16, 0);
+}
+
+void RateAdapter::pull(AudioSource& source, int16_t* out, std::size_t n) {
+  if (!toCodec_) {
+    source.read(out, n);
+    return;
+  }
+  // Read about one frame's worth at the device rate until `n` converted samples are waiting.
+  for (int round = 0; round < 3 && carryCount_ < n; round++) {
+    std::size_t want = (n - carryCount_) * static_cast<std::size_t>(deviceRate_) / static_cast<std::size_t>(codecRate_) + 1;
+    want = std::min(want, in_.size());
+    source.read(in_.data(), want);
+    const int got = toCodec_->process(in_.data(), want, carry_.data() + carryCount_, carry_.size() - carryCount_);
+    if (got <= 0) break;
+    carryCount_ += static_cast<std::size_t>(got);
+  }
+  const std::size_t take = std::min(n, carryCount_);
+  std::memcpy(out, carry_.data(), take * sizeof(int16_t));
+  for (std::size_t i = take; i < n; i++) out[i] = take ? out[take - 1] : 0;
+  std::memmove(carry_.data(), carry_.data() + take, (carryCount_ - take) * sizeof(int16_t));
+  carryCount_ -= take;
+}
+
+void RateAdapter::push(AudioSink& sink, const int16_t* in, std::size_t n) {
+  if (!toDevice_) {
+    sink.write(in, n);
+    return;
+  }
+  const int got = toDevice_->process(in, n, out_.data(), out_.size());
+  if (got > 0) sink.write(out_.data(), static_cast<std::size_t>(got));
+}
+
+// ---- codec / keys ------------------------------------------------------------------------
+
+StreamCodec makeStreamCodec(const CodecSpec& spec, int tickMs, const char* operation) {
+  StreamCodec c;
+  const CodecFactory* f = nullptr;
+  for (const CodecFactory* cand : codecTable()) {
+    const CodecInfo& i = cand->info();
+    if (strcasecmp(i.name.c_str(), spec.name.c_str()) == 0 && (spec.clockRate == 0 || spec.clockRate == i.rtpClockRate)) {
+      f = cand;
+      break;
+    }
+  }
+  if (!f) SIPMEDIA_FAIL(operation, "unknown codec " + spec.name + "/" + std::to_string(spec.clockRate));
+  const CodecInfo& info = f->info();
+  if (!info.available) SIPMEDIA_FAIL(operation, "codec " + info.name + " is not available in this build: " + info.unavailableReason);
+  CodecOptions options;
+  options.fmtp = spec.fmtp.empty() ? info.defaultFmtp : spec.fmtp;
+  c.encoder = f->createEncoder(options);
+  c.decoder = f->createDecoder(options);
+  if (!c.encoder || !c.decoder) SIPMEDIA_FAIL(operation, "codec " + info.name + " refused its options (fmtp '" + options.fmtp + "')");
+  c.factory = f;
+  c.payloadType = spec.payloadType >= 0 ? spec.payloadType : info.staticPayloadType;
+  if (c.payloadType < 0 || c.payloadType > 127) SIPMEDIA_FAIL(operation, "codec " + info.name + " needs a payload type (dynamic)");
+  c.rtpClockRate = info.rtpClockRate;
+  c.sampleRate = info.sampleRate;
+  c.ptimeMs = spec.ptimeMs > 0 ? spec.ptimeMs : info.frameMs;
+  if (c.ptimeMs % tickMs != 0 || c.ptimeMs % info.frameMs != 0 || c.ptimeMs > 120)
+    SIPMEDIA_FAIL(operation, "packet time " + std::to_string(c.ptimeMs) + " ms is not a multiple of the engine tick (" +
+                                 std::to_string(tickMs) + " ms) and of the codec frame (" + std::to_string(info.frameMs) + " ms)");
+  c.frameSamples = samplesFor(c.sampleRate, c.ptimeMs);
+  c.timestampUnits = static_cast<uint32_t>(samplesFor(c.rtpClockRate, c.ptimeMs));
+  c.label = info.name + "/" + std::to_string(info.rtpClockRate);
+  return c;
+}
+
+void configureSrtp(SrtpSession& session, const SrtpSpec& spec, const char* operation) {
+  if (!SrtpSession::available()) SIPMEDIA_FAIL(operation, std::string("SRTP is not available: ") + SrtpSession::unavailableReason());
+  const SrtpSuiteInfo* suite = findSrtpSuite(spec.suite);
+  if (!suite) SIPMEDIA_FAIL(operation, "unknown SRTP suite " + spec.suite);
+  SrtpDirectionKeys out, in;
+  out.suite = in.suite = suite->suite;
+  SdesKeyParam k;
+  std::string error;
+  if (!parseKey(spec.localKey, suite->suite, k, error)) SIPMEDIA_FAIL(operation, "bad local SRTP key: " + error);
+  out.keys.push_back(k);
+  if (!parseKey(spec.remoteKey, suite->suite, k, error)) SIPMEDIA_FAIL(operation, "bad remote SRTP key: " + error);
+  in.keys.push_back(k);
+  SrtpStatus s = session.configure(out, in);
+  if (s != SrtpStatus::Ok) SIPMEDIA_FAIL(operation, std::string("SRTP refused the keys: ") + srtpStatusName(s));
+}
+
+// ---- Stream ------------------------------------------------------------------------------
+
+Stream::Stream(uint32_t id, const StreamConfig& config, const EngineConfig& engine, StreamCodec codec, int rtpFd, int rtcpFd,
+               std::unique_ptr<SrtpSession> srtp, std::shared_ptr<StreamShared> shared)
+    : id_(id),
+      config_(config),
+      engine_(engine),
+      rtpFd_(rtpFd),
+      rtcpFd_(rtcpFd),
+      srtp_(std::move(srtp)),
+      shared_(std::move(shared)) {
+  cname_ = engine.cname;
+  pcm_.assign(kMaxFrameSamples, 0);
+  mono_.assign(kMaxFrameSamples, 0);
+  payload_.assign(kMaxDatagram, 0);
+  packet_.assign(kMaxDatagram + SrtpSession::kMaxOverhead, 0);
+  recvBuf_.assign(kMaxDatagram + SrtpSession::kMaxOverhead, 0);
+  dtmfPackets_.reserve(64);
+  dtmfEvents_.reserve(16);
+  statsIntervalMs_ = config.statsIntervalMs;
+  source_ = config_.source ? config_.source : std::make_shared<NullSource>(8000);
+  sink_ = config_.sink ? config_.sink : std::make_shared<NullSink>(8000);
+  config_.source.reset();
+  config_.sink.reset();
+  RtpSenderConfig sc;
+  sc.identity = randomRtpIdentity();
+  sc.payloadType = static_cast<uint8_t>(codec.payloadType);
+  sc.rtpClockRate = codec.rtpClockRate;
+  sender_ = std::make_unique<RtpSender>(sc);
+  applyCodec(std::move(codec));
+  setRemote(config_.remoteAddress, config_.remotePort, config_.remoteRtcpPort);
+}
+
+Stream::~Stream() {
+  if (rtpFd_ >= 0) ::close(rtpFd_);
+  if (rtcpFd_ >= 0) ::close(rtcpFd_);
+}
+
+void Stream::applyCodec(StreamCodec codec) {
+  codec_ = std::move(codec);
+  // Keep SSRC, sequence and timestamp continuity across a codec change (RFC 3550 §5.1: the
+  // payload type may change within a stream).
+  RtpSenderConfig sc;
+  sc.identity.ssrc = sender_->ssrc();
+  sc.identity.initialSequence = sender_->nextSequence();
+  sc.identity.initialTimestamp = sender_->nextTimestamp();
+  sc.payloadType = static_cast<uint8_t>(codec_.payloadType);
+  sc.rtpClockRate = codec_.rtpClockRate;
+  sender_ = std::make_unique<RtpSender>(sc);
+  RtpReceiverConfig rc;
+  rc.rtpClockRate = codec_.rtpClockRate;
+  rc.localSsrc = sender_->ssrc();
+  receiver_ = std::make_unique<RtpReceiverStats>(rc);
+  JitterBufferConfig jc;
+  jc.frameMs = codec_.ptimeMs;
+  jc.minDelayMs = config_.jitterMinMs > 0 ? config_.jitterMinMs : engine_.jitterMinMs;
+  jc.maxDelayMs = config_.jitterMaxMs > 0 ? config_.jitterMaxMs : engine_.jitterMaxMs;
+  jc.minDelayMs = std::max(jc.minDelayMs, codec_.ptimeMs);
+  jc.maxDelayMs = std::max(jc.maxDelayMs, jc.minDelayMs);
+  jitter_ = std::make_unique<JitterBuffer>(jc, *codec_.decoder, codec_.rtpClockRate);
+  // RFC 3550 §6.2: session bandwidth from the codec's rate; RTCP gets 5% of it.
+  RtcpIntervalConfig ic;
+  ic.sessionBandwidthBytesPerSec = 10000;
+  const int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  if (!rtcp_) rtcp_ = std::make_unique<RtcpScheduler>(ic, now);
+  quality_ = std::make_unique<QualityEstimator>(eModelCodecFor(codec_.factory->info().name));
+  Rfc4733SenderOptions so;
+  so.payloadType = config_.telephoneEventPayloadType >= 0 ? config_.telephoneEventPayloadType : 101;
+  so.clockRate = codec_.rtpClockRate;
+  so.updateIntervalMs = codec_.ptimeMs;
+  dtmfSender_ = Rfc4733Sender(so);
+  Rfc4733ReceiverOptions ro;
+  ro.clockRate = codec_.rtpClockRate;
+  dtmfReceiver_ = Rfc4733Receiver(ro);
+  DtmfToneOptions to;
+  to.sampleRate = codec_.sampleRate;
+  inbandDtmf_ = std::make_unique<DtmfToneGenerator>(to);
+  stats_.rtp.codec = codec_.label;
+  configureDevices();
+}
+
+void Stream::configureDevices() {
+  AudioSource& src = confSource_ ? *confSource_ : *source_;
+  AudioSink& snk = confSink_ ? *confSink_ : *sink_;
+  sourceAdapter_.configure(src.sampleRate(), codec_.sampleRate, codec_.frameSamples);
+  sinkAdapter_.configure(snk.sampleRate(), codec_.sampleRate, codec_.frameSamples);
+}
+
+void Stream::setConferencePorts(std::shared_ptr<AudioSource> source, std::shared_ptr<AudioSink> sink) {
+  confSource_ = std::move(source);
+  confSink_ = std::move(sink);
+  configureDevices();
+}
+
+void Stream::setRemote(const std::string& host, int port, int rtcpPort) {
+  remoteRtp_ = UdpAddress{};
+  remoteRtcp_ = UdpAddress{};
+  latched_ = false;
+  if (host.empty() || port <= 0) return;
+  if (!makeUdpAddress(host, port, remoteRtp_)) SIPMEDIA_FAIL("updateStream", "remote address is not an IP literal: " + host);
+  // RFC 3550 §11: RTCP on the next higher port unless signalled; RFC 5761: one port with rtcp-mux.
+  const int rp = config_.rtcpMux ? port : (rtcpPort > 0 ? rtcpPort : port + 1);
+  makeUdpAddress(host, rp, remoteRtcp_);
+}
+
+bool Stream::sending() const {
+  return config_.direction == StreamDirection::SendRecv || config_.direction == StreamDirection::SendOnly;
+}
+bool Stream::receiving() const {
+  return config_.direction == StreamDirection::SendRecv || config_.direction == StreamDirection::RecvOnly;
+}
+
+bool Stream::frameDue() {
+  const int every = codec_.ptimeMs / engine_.tickMs;
+  const bool due = tickCount_ % every == 0;
+  tickCount_++;
+  return due;
+}
+
+void Stream::onReadable(bool rtcpSocket, int64_t nowUs, std::vector<EngineEvent>& events) {
+  const int fd = rtcpSocket ? rtcpFd_ : rtpFd_;
+  for (int i = 0; i < kRecvBurst && fd >= 0; i++) {
+    UdpAddress from;
+    from.length = sizeof from.storage;
+    const ssize_t n = recvfrom(fd, recvBuf_.data(), kMaxDatagram, 0, reinterpret_cast<sockaddr*>(&from.storage), &from.length);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      if (errno == EINTR || errno == ECONNREFUSED) continue;  // ICMP port unreachable from an earlier send
+      stats_.sendErrors++;
+      return;
+    }
+    const std::size_t size = static_cast<std::size_t>(n);
+    // RFC 5761 §4: with rtcp-mux, payload types 64-95 are RTCP.
+    if (rtcpSocket || (config_.rtcpMux && isRtcpMuxPacket(recvBuf_.data(), size))) {
+      handleRtcp(recvBuf_.data(), size, nowUs);
+    } else {
+      handleRtp(recvBuf_.data(), size, from, nowUs, events);
+    }
+  }
+}
+
+void Stream::handleRtp(uint8_t* data, std::size_t size, const UdpAddress& from, int64_t nowUs, std::vector<EngineEvent>& events) {
+  if (srtp_) {
+    SrtpResult r = srtp_->unprotectRtp(data, size);
+    if (!r.ok()) return;  // counted by the SRTP session (auth failures, replays)
+    size = r.length;
+  }
+  RtpPacketView v;
+  if (RtpPacketView::parse(data, size, v) != RtpParseError::kNone) {
+    stats_.malformedPackets++;
+    return;
+  }
+  const int pt = v.payloadType();
+  const bool isEvent = config_.telephoneEventPayloadType >= 0 && pt == config_.telephoneEventPayloadType;
+  if (!isEvent && pt != codec_.payloadType) {
+    stats_.otherPayloadPackets++;
+    return;
+  }
+  const RtpAcceptResult res = receiver_->onPacket(v.ssrc(), v.sequence(), v.timestamp(), v.payloadSize(), nowUs);
+  switch (res) {
+    case RtpAcceptResult::kCollision:
+      // RFC 3550 §8.2: on a collision with our own SSRC, send a BYE for it and pick a new one.
+      sendRtcp(nowUs, true);
+      sender_->changeSsrc(randomRtpIdentity().ssrc);
+      return;
+    case RtpAcceptResult::kProbation:
+    case RtpAcceptResult::kBadSequence:
+    case RtpAcceptResult::kOtherSource:
+      return;
+    case RtpAcceptResult::kSourceChanged: {
+      jitter_->flush();
+      stats_.ssrcChanges++;
+      EngineEvent e;
+      e.type = EngineEventType::SsrcChanged;
+      e.streamId = id_;
+      e.ssrc = v.ssrc();
+      events.push_back(std::move(e));
+      break;
+    }
+    case RtpAcceptResult::kAccepted:
+    case RtpAcceptResult::kMisordered:
+      break;
+  }
+  // Symmetric RTP (RFC 4961): send to where valid media comes from.
+  if (config_.latch && !latched_ && !(from == remoteRtp_)) {
+    remoteRtp_ = from;
+    if (config_.rtcpMux) {
+      remoteRtcp_ = from;
+    } else if (!remoteRtcp_.valid()) {
+      makeUdpAddress(from.host(), from.port() + 1, remoteRtcp_);
+    }
+  }
+  latched_ = true;
+  if (!receivingActive_) {
+    receivingActive_ = true;
+    timedOut_ = false;
+    EngineEvent e;
+    e.type = EngineEventType::ReceivingStarted;
+    e.streamId = id_;
+    e.ssrc = v.ssrc();
+    events.push_back(std::move(e));
+  }
+  if (isEvent) {
+    dtmfEvents_.clear();
+    dtmfReceiver_.onPacket(v.timestamp(), v.marker(), v.payload(), v.payloadSize(), static_cast<uint32_t>(nowUs / 1000), dtmfEvents_);
+    for (const DtmfEvent& d : dtmfEvents_) {
+      stats_.dtmfEventsReceived++;
+      EngineEvent e;
+      e.type = EngineEventType::DtmfReceived;
+      e.streamId = id_;
+      e.digit = d.digit;
+      e.durationMs = d.durationMs;
+      events.push_back(std::move(e));
+    }
+    return;
+  }
+  jitter_->put(v.sequence(), v.timestamp(), v.marker(), v.payload(), v.payloadSize(), nowUs);
+}
+
+void Stream::handleRtcp(uint8_t* data, std::size_t size, int64_t nowUs) {
+  if (srtp_) {
+    SrtpResult r = srtp_->unprotectRtcp(data, size);
+    if (!r.ok()) return;
+    size = r.length;
+  }
+  RtcpCompound c;
+  if (parseRtcpCompound(data, size, c) != RtcpParseError::kNone) {
+    stats_.malformedRtcp++;
+    return;
+  }
+  stats_.rtcpReceived++;
+  rtcp_->onReceived(static_cast<double>(size) + 28);
+  for (std::size_t i = 0; i < c.reportCount; i++) {
+    const RtcpReport& r = c.reports[i];
+    if (r.hasSenderInfo) {
+      receiver_->onSenderReport(r.ssrc, r.senderInfo.ntpTimestamp, nowUs);
+      stats_.rtp.gotRemoteSR = true;
+      stats_.rtp.remoteOctCount = r.senderInfo.octetCount;
+      stats_.rtp.remotePktCount = r.senderInfo.packetCount;
+    }
+    for (std::size_t b = 0; b < r.blockCount; b++) {
+      const RtcpReportBlock& blk = r.blocks[b];
+      if (blk.ssrc != sender_->ssrc()) continue;
+      stats_.rtp.gotRemoteRR = true;
+      stats_.rtp.remoteFracLost = blk.fractionLost * 100.0 / 256.0;
+      stats_.rtp.remoteJitterMs = blk.jitter * 1000.0 / codec_.rtpClockRate;
+      stats_.rtp.remoteTotalLost = blk.cumulativeLost;
+      const double rtt = rtcpRoundTripMs(blk.lastSr, blk.delaySinceLastSr, ntpNow());
+      if (rtt >= 0) stats_.rtp.rttMs = rtt;
+    }
+  }
+  for (std::size_t i = 0; i < c.byeCount; i++) receiver_->onBye(c.byeSources[i]);
+}
+
+void Stream::sendPacket(int fd, const UdpAddress& to, uint8_t* data, std::size_t size, bool rtcp) {
+  if (fd < 0 || !to.valid()) return;
+  if (srtp_) {
+    SrtpResult r = rtcp ? srtp_->protectRtcp(data, size, packet_.size()) : srtp_->protectRtp(data, size, packet_.size());
+    if (!r.ok()) {
+      stats_.sendErrors++;
+      return;
+    }
+    size = r.length;
+  }
+  if (sendto(fd, data, size, 0, reinterpret_cast<const sockaddr*>(&to.storage), to.length) < 0) {
+    if (errno != ECONNREFUSED) stats_.sendErrors++;
+  }
+}
+
+void Stream::sendRtcp(int64_t nowUs, bool bye) {
+  if (!remoteRtcp_.valid()) return;
+  RtcpCompoundWriter w(packet_.data(), kMaxDatagram);
+  RtcpReportBlock block;
+  const bool haveBlock = receiver_->makeReportBlock(nowUs, block);
+  // RFC 3550 §6.4: an SR when we sent RTP since the second-to-last report, else an RR.
+  const bool weSent = sender_->hasSent() && nowUs - sender_->lastSendUs() < 2 * rtcp_->currentIntervalUs();
+  if (weSent) {
+    RtcpSenderInfo si;
+    si.ntpTimestamp = ntpNow();
+    si.rtpTimestamp = sender_->rtpTimestampAt(nowUs);
+    si.packetCount = sender_->packetCount();
+    si.octetCount = sender_->octetCount();
+    w.addSenderReport(sender_->ssrc(), si, haveBlock ? &block : nullptr, haveBlock ? 1 : 0);
+  } else {
+    w.addReceiverReport(sender_->ssrc(), haveBlock ? &block : nullptr, haveBlock ? 1 : 0);
+  }
+  w.addSdesCname(sender_->ssrc(), cname_);
+  if (bye) {
+    const uint32_t ssrc = sender_->ssrc();
+    w.addBye(&ssrc, 1);
+  }
+  const std::size_t size = w.finish();
+  if (size == 0) return;
+  sendPacket(config_.rtcpMux ? rtpFd_ : rtcpFd_, remoteRtcp_, packet_.data(), size, true);
+  stats_.rtcpSent++;
+  rtcp_->setWeSent(weSent);
+  rtcp_->onSent(nowUs, static_cast<double>(size) + 28);
+  if (haveBlock) {
+    stats_.rtp.gotLocalStat = true;
+    stats_.rtp.localFracLost = block.fractionLost * 100.0 / 256.0;
+    stats_.rtp.localJitterMs = block.jitter * 1000.0 / codec_.rtpClockRate;
+    stats_.rtp.localTotalLost = block.cumulativeLost;
+  }
+  stats_.rtp.localOctCount = sender_->octetCount();
+  stats_.rtp.localPktCount = sender_->packetCount();
+}
+
+void Stream::playout(int64_t nowUs) {
+  if (closed_) return;
+  const int ch = codec_.decoder->pcmChannels();
+  jitter_->get(nowUs, pcm_.data());
+  int16_t* mono = pcm_.data();
+  if (ch == 2) {
+    for (std::size_t i = 0; i < codec_.frameSamples; i++) mono_[i] = static_cast<int16_t>((pcm_[2 * i] + pcm_[2 * i + 1]) / 2);
+    mono = mono_.data();
+  }
+  if (!receiving()) std::fill(mono, mono + codec_.frameSamples, int16_t{0});
+  applyGain(mono, codec_.frameSamples, receiveGain_);
+  sinkAdapter_.push(confSink_ ? *confSink_ : *sink_, mono, codec_.frameSamples);
+}
+
+void Stream::send(int64_t nowUs, std::vector<EngineEvent>& events) {
+  if (closed_) return;
+  if (!started_) {
+    started_ = true;
+    startUs_ = nowUs;
+    lastStatsEventUs_ = nowUs;
+    lastQualityUs_ = nowUs;
+    EngineEvent e;
+    e.type = EngineEventType::StreamStarted;
+    e.streamId = id_;
+    e.ssrc = sender_->ssrc();
+    events.push_back(std::move(e));
+  }
+  const std::size_t n = codec_.frameSamples;
+  sourceAdapter_.pull(confSource_ ? *confSource_ : *source_, mono_.data(), n);
+  const bool canSend = sending() && remoteRtp_.valid();
+  if (inbandDtmf_->busy()) inbandDtmf_->generate(mono_.data(), n);
+  if (muted_) std::fill(mono_.begin(), mono_.begin() + static_cast<std::ptrdiff_t>(n), int16_t{0});
+  else applyGain(mono_.data(), n, sendGain_);
+
+  bool eventOnWire = false;
+  if (dtmfSender_.busy()) {
+    dtmfPackets_.clear();
+    dtmfSender_.poll(static_cast<uint32_t>(nowUs / 1000), sender_->nextTimestamp(), dtmfPackets_);
+    for (const DtmfPacket& p : dtmfPackets_) {
+      const std::size_t len = sender_->writeWith(static_cast<uint8_t>(p.payloadType), p.marker, p.timestamp, p.payload.data(),
+                                                 p.payload.size(), nowUs, packet_.data(), kMaxDatagram);
+      if (len && canSend) {
+        sendPacket(rtpFd_, remoteRtp_, packet_.data(), len, false);
+        stats_.dtmfPacketsSent++;
+      }
+    }
+    eventOnWire = dtmfSender_.sendingEvent() || !dtmfPackets_.empty();
+  }
+  if (!canSend || eventOnWire) {
+    // RFC 4733 §2.5.1.1: audio pauses while an event is sent; hold/inactive sends nothing.
+    sender_->skipSilence(codec_.timestampUnits);
+  } else {
+    const int ch = codec_.encoder->pcmChannels();
+    const int16_t* in = mono_.data();
+    if (ch == 2) {
+      for (std::size_t i = 0; i < n; i++) pcm_[2 * i] = pcm_[2 * i + 1] = mono_[i];
+      in = pcm_.data();
+    }
+    const int bytes = codec_.encoder->encode(in, n * static_cast<std::size_t>(ch), payload_.data(), kMaxDatagram - 64);
+    if (bytes > 0) {
+      const std::size_t len = sender_->writeMedia(payload_.data(), static_cast<std::size_t>(bytes), codec_.timestampUnits, nowUs,
+                                                  packet_.data(), kMaxDatagram);
+      if (len) sendPacket(rtpFd_, remoteRtp_, packet_.data(), len, false);
+    } else {
+      sender_->skipSilence(codec_.timestampUnits);  // DTX, or an encoder error (counted below)
+      if (bytes < 0) stats_.sendErrors++;
+    }
+  }
+  if (rtcp_->due(nowUs)) sendRtcp(nowUs, false);
+  // Lost end packets of a received event end it after the receiver's timeout.
+  dtmfEvents_.clear();
+  dtmfReceiver_.poll(static_cast<uint32_t>(nowUs / 1000), dtmfEvents_);
+  for (const DtmfEvent& d : dtmfEvents_) {
+    stats_.dtmfEventsReceived++;
+    EngineEvent e;
+    e.type = EngineEventType::DtmfReceived;
+    e.streamId = id_;
+    e.digit = d.digit;
+    e.durationMs = d.durationMs;
+    events.push_back(std::move(e));
+  }
+  // RTP inactivity timeout (counted from the start when nothing ever arrived).
+  if (config_.inactivityTimeoutMs > 0 && !timedOut_) {
+    const int64_t last = std::max(startUs_, receiver_->lastPacketUs());
+    if (nowUs - last > static_cast<int64_t>(config_.inactivityTimeoutMs) * 1000) {
+      timedOut_ = true;
+      receivingActive_ = false;
+      EngineEvent e;
+      e.type = EngineEventType::ReceivingTimeout;
+      e.streamId = id_;
+      events.push_back(std::move(e));
+    }
+  }
+  snapshot(nowUs, events);
+}
+
+void Stream::snapshot(int64_t nowUs, std::vector<EngineEvent>& events) {
+  StreamStatistics& s = stats_.rtp;
+  s.packetsSent = sender_->packetCount();
+  s.bytesSent = sender_->octetCount();
+  s.packetsReceived = receiver_->packetsReceived();
+  s.bytesReceived = receiver_->bytesReceived();
+  s.packetsLost = receiver_->cumulativeLost();
+  s.jitterMs = receiver_->jitterMs();
+  const JitterBufferStats& j = jitter_->stats();
+  s.jitterBufferDelayMs = j.currentDelayMs;
+  s.jitterBufferLate = j.late;
+  s.jitterBufferConcealed = j.concealedFrames;
+  if (nowUs - lastQualityUs_ >= 1000000 && receiver_->valid()) {
+    lastQualityUs_ = nowUs;
+    // Loss as the listener hears it: network loss plus packets the jitter buffer dropped as late.
+    const int64_t lost = std::max<int64_t>(0, receiver_->cumulativeLost()) + static_cast<int64_t>(j.late);
+    quality_->update(receiver_->expected(), lost, mouthToEarDelayMs(s.rttMs, j.currentDelayMs, codec_.ptimeMs));
+    s.rWholeCall = quality_->rWholeCall();
+    s.mosWholeCall = quality_->mosWholeCall();
+    s.rInterval = quality_->rInterval();
+    s.mosInterval = quality_->mosInterval();
+  }
+  stats_.jitter = j;
+  if (srtp_) stats_.srtp = srtp_->stats();
+  stats_.localSsrc = sender_->ssrc();
+  stats_.remoteSsrc = receiver_->ssrc();
+  stats_.receiving = receivingActive_;
+  {
+    std::lock_guard<std::mutex> lock(shared_->mutex);
+    shared_->snapshot = stats_;
+  }
+  if (statsIntervalMs_ > 0 && nowUs - lastStatsEventUs_ >= static_cast<int64_t>(statsIntervalMs_) * 1000) {
+    lastStatsEventUs_ = nowUs;
+    EngineEvent e;
+    e.type = EngineEventType::Stats;
+    e.streamId = id_;
+    e.stats = std::make_shared<StreamStatsSnapshot>(stats_);
+    events.push_back(std::move(e));
+  }
+}
+
+void Stream::update(const StreamUpdate& u, StreamCodec* codec, std::unique_ptr<SrtpSession> srtp) {
+  if (u.telephoneEventPayloadType) config_.telephoneEventPayloadType = *u.telephoneEventPayloadType;
+  if (codec) applyCodec(std::move(*codec));
+  if (u.remoteAddress || u.remotePort || u.remoteRtcpPort) {
+    if (u.remoteAddress) config_.remoteAddress = *u.remoteAddress;
+    if (u.remotePort) config_.remotePort = *u.remotePort;
+    if (u.remoteRtcpPort) config_.remoteRtcpPort = *u.remoteRtcpPort;
+    setRemote(config_.remoteAddress, config_.remotePort, config_.remoteRtcpPort);
+  }
+  if (u.direction) {
+    const bool wasSending = sending();
+    config_.direction = *u.direction;
+    if (!wasSending && sending()) sender_->startTalkspurt();
+  }
+  if (srtp) srtp_ = std::move(srtp);
+}
+
+void Stream::sendDtmf(const std::string& digits, int durationMs, bool inband) {
+  if (inband) inbandDtmf_->enqueue(digits, durationMs);
+  else dtmfSender_.enqueue(digits, durationMs);
+}
+
+void Stream::setGain(double send, double receive) {
+  if (send >= 0) sendGain_ = static_cast<float>(std::min(send, 16.0));
+  if (receive >= 0) receiveGain_ = static_cast<float>(std::min(receive, 16.0));
+}
+
+void Stream::shutdown(int64_t nowUs) {
+  if (closed_) return;
+  // RFC 3550 §6.6: a BYE when leaving the session.
+  if (started_) sendRtcp(nowUs, true);
+  closed_ = true;
+  if (rtpFd_ >= 0) ::close(rtpFd_);
+  if (rtcpFd_ >= 0) ::close(rtcpFd_);
+  rtpFd_ = rtcpFd_ = -1;
+  shared_->closed = true;
+}
+
+}  // namespace sipmedia

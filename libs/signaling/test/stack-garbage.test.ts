@@ -20,7 +20,7 @@ import { dirname, join } from 'node:path';
 import * as tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ensureNoDisposablesAreLeakedInTestSuite } from '@sip-endpoint/base';
+import { ensureNoDisposablesAreLeakedInTestSuite, setListenerErrorHandler, type ListenerErrorHandler } from '@sip-endpoint/base';
 import { SipResponse, parseMessage } from '../src/message/index';
 import type { FramingErrorEvent } from '../src/transport/index';
 import { UserAgent } from '../src/ua/index';
@@ -73,12 +73,23 @@ interface Seen {
   status: number;
   reason: string;
   callId: string | undefined;
+  cseq: string | undefined;
+  toTag: string | undefined;
+  contact: string | undefined;
 }
 function readResponse(bytes: Buffer): Seen | undefined {
   try {
     const m = parseMessage(bytes);
     if (!(m instanceof SipResponse)) return undefined;
-    return { status: m.status, reason: m.reason, callId: m.headers.get('Call-ID') };
+    const to = m.headers.get('To');
+    return {
+      status: m.status,
+      reason: m.reason,
+      callId: m.headers.get('Call-ID'),
+      cseq: m.headers.get('CSeq'),
+      toTag: to ? /;\s*tag=([^;\s>]+)/.exec(to)?.[1] : undefined,
+      contact: /<([^>]+)>/.exec(m.headers.get('Contact') ?? '')?.[1],
+    };
   } catch {
     return undefined;
   }
@@ -210,6 +221,8 @@ describe('SipStack under hostile peers over UDP, TCP and TLS', () => {
   const onProcessError = (e: unknown): void => {
     processErrors.push(e);
   };
+  let previousListenerErrorHandler: ListenerErrorHandler | undefined;
+  let acceptCalls = false;
   let ua: UserAgent;
   let ports: Record<Proto, number>;
   let framing: FramingErrorEvent[];
@@ -234,10 +247,13 @@ describe('SipStack under hostile peers over UDP, TCP and TLS', () => {
   beforeAll(() => {
     process.on('unhandledRejection', onProcessError);
     process.on('uncaughtException', onProcessError);
+    // A listener of the stack or the UA that throws is swallowed by the Emitter: count it as a failure.
+    previousListenerErrorHandler = setListenerErrorHandler(onProcessError);
   });
   afterAll(() => {
     process.off('unhandledRejection', onProcessError);
     process.off('uncaughtException', onProcessError);
+    if (previousListenerErrorHandler) setListenerErrorHandler(previousListenerErrorHandler);
   });
 
   beforeEach(async () => {
@@ -254,8 +270,14 @@ describe('SipStack under hostile peers over UDP, TCP and TLS', () => {
         transport: { limits: TRANSPORT_LIMITS },
       },
       createSessionDescriptionHandler: () => new SimpleSdh(),
-      delegate: { onInvite: (s) => s.reject(486) },
+      delegate: {
+        onInvite: (s) => {
+          if (acceptCalls) s.accept().catch(() => undefined);
+          else s.reject(486);
+        },
+      },
     });
+    acceptCalls = false;
     ports = { udp: ua.stack.pointFor('udp').port, tcp: ua.stack.pointFor('tcp').port, tls: ua.stack.pointFor('tls').port };
     framing = [];
     ua.stack.transport.onDidFramingError((e) => framing.push(e));
@@ -580,6 +602,85 @@ describe('SipStack under hostile peers over UDP, TCP and TLS', () => {
     }
     await stillAnswers('udp');
   });
+
+  it('hostile requests inside an established call each get a final response; the call still ends cleanly', async () => {
+    acceptCalls = true;
+    const p = await peer('udp');
+    const callId = `dlg${Date.now()}@garbage`;
+    const fromTag = 'hostile1';
+    const sdp = ['v=0', 'o=peer 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 41000 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
+    let branch = 0;
+    const build = (o: { method: string; uri: string; cseq: string; toTag?: string; headers?: string[]; body?: string; contentType?: string }): Buffer => {
+      const body = o.body ?? '';
+      return Buffer.from(
+        [
+          `${o.method} ${o.uri} SIP/2.0`,
+          `Via: SIP/2.0/UDP 127.0.0.1:${p.port};rport;branch=z9hG4bKdlg${branch++}`,
+          'Max-Forwards: 70',
+          `From: <sip:peer@127.0.0.1>;tag=${fromTag}`,
+          `To: <sip:ua@127.0.0.1>${o.toTag ? `;tag=${o.toTag}` : ''}`,
+          `Call-ID: ${callId}`,
+          `CSeq: ${o.cseq}`,
+          `Contact: <sip:peer@127.0.0.1:${p.port}>`,
+          ...(o.headers ?? []),
+          ...(body || o.contentType ? [`Content-Type: ${o.contentType ?? 'application/sdp'}`] : []),
+          `Content-Length: ${Buffer.byteLength(body)}`,
+          '',
+          body,
+        ].join('\r\n'),
+        'latin1',
+      );
+    };
+    /** The first final response to `cseq` among those that arrived after index `from`. */
+    const finalFor = async (cseq: string, from = 0): Promise<Seen | undefined> => {
+      const match = (r: Seen): boolean => r.cseq === cseq && r.status >= 200;
+      await within(() => p.responses.slice(from).some(match), 2000);
+      return p.responses.slice(from).find(match);
+    };
+    p.send(build({ method: 'INVITE', uri: 'sip:ua@127.0.0.1', cseq: '1 INVITE', body: sdp }));
+    const ok = await finalFor('1 INVITE');
+    expect(ok?.status).toBe(200);
+    const toTag = ok!.toTag!;
+    const target = ok!.contact!;
+    expect(toTag).toBeTruthy();
+    p.send(build({ method: 'ACK', uri: target, cseq: '1 ACK', toTag }));
+    await sleep(50);
+
+    const cases: { name: string; method: string; cseq: string; headers?: string[]; body?: string; contentType?: string; toTag?: string; expect: number[] }[] = [
+      { name: 're-INVITE with a garbage offer', method: 'INVITE', cseq: '2 INVITE', body: 'garbage\r\n', expect: [488] },
+      { name: 'INFO of an unknown type', method: 'INFO', cseq: '3 INFO', body: 'x', contentType: 'application/x-unknown', expect: [415] },
+      { name: 'INFO dtmf-relay with a garbage body', method: 'INFO', cseq: '4 INFO', body: 'Signal=\r\nDuration=-1\r\n', contentType: 'application/dtmf-relay', expect: [200] },
+      { name: 'NOTIFY with a malformed Subscription-State', method: 'NOTIFY', cseq: '5 NOTIFY', headers: ['Event: refer', 'Subscription-State: ;;'], expect: [400] },
+      { name: 'NOTIFY with a malformed Event', method: 'NOTIFY', cseq: '6 NOTIFY', headers: ['Event: ;', 'Subscription-State: active'], expect: [400] },
+      { name: 'NOTIFY refer without a subscription', method: 'NOTIFY', cseq: '7 NOTIFY', headers: ['Event: refer', 'Subscription-State: active'], body: 'SIP/2.0 200 OK\r\n', contentType: 'message/sipfrag', expect: [481, 489, 200] },
+      { name: 'REFER with a malformed Refer-To', method: 'REFER', cseq: '8 REFER', headers: ['Refer-To: <<<'], expect: [400] },
+      { name: 'REFER with a malformed Refer-Sub', method: 'REFER', cseq: '9 REFER', headers: ['Refer-To: <sip:c@127.0.0.1:9>', 'Refer-Sub: maybe'], expect: [400] },
+      { name: 're-INVITE with a malformed Replaces', method: 'INVITE', cseq: '10 INVITE', headers: ['Replaces: ;;'], body: sdp, expect: [400] },
+      { name: 'UPDATE with a garbage offer', method: 'UPDATE', cseq: '11 UPDATE', body: 'garbage\r\n', expect: [488] },
+      { name: 'OPTIONS in the dialog', method: 'OPTIONS', cseq: '12 OPTIONS', expect: [200] },
+      { name: 'a CSeq lower than the last one', method: 'INFO', cseq: '3 INFO', expect: [500] },
+      { name: 'BYE with a wrong To tag', method: 'BYE', cseq: '13 BYE', toTag: 'not-ours', expect: [481] },
+      { name: 'an unknown method in the dialog', method: 'FROBNICATE', cseq: '14 FROBNICATE', expect: [405, 501] },
+      { name: 'CSeq method mismatch', method: 'INFO', cseq: '15 BYE', expect: [400] },
+    ];
+    const wrong: string[] = [];
+    for (const c of cases) {
+      const from = p.responses.length;
+      p.send(build({ method: c.method, uri: target, cseq: c.cseq, toTag: c.toTag ?? toTag, headers: c.headers, body: c.body, contentType: c.contentType }));
+      const r = await finalFor(c.cseq, from);
+      if (!r || !c.expect.includes(r.status)) wrong.push(`${c.name}: expected ${c.expect.join('/')}, got ${r ? `${r.status} ${r.reason}` : 'no final response'}`);
+      // RFC 3261 §17.1.1.3: a final non-2xx to an INVITE is acknowledged (same branch).
+      if (c.method === 'INVITE' && r) {
+        branch--;
+        p.send(build({ method: 'ACK', uri: target, cseq: c.cseq.replace('INVITE', 'ACK'), toTag }));
+      }
+    }
+    expect(wrong).toEqual([]);
+    // The call survived all of it and ends with a BYE.
+    p.send(build({ method: 'BYE', uri: target, cseq: '20 BYE', toTag }));
+    expect((await finalFor('20 BYE'))?.status).toBe(200);
+    expect(processErrors).toEqual([]);
+  }, 30_000);
 
   it('the heap stays bounded over a long loop (child node --expose-gc)', async () => {
     const uaPath = join(HERE, '../src/ua/index.ts');

@@ -19,7 +19,7 @@ import * as net from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ensureNoDisposablesAreLeakedInTestSuite } from '@sip-endpoint/base';
+import { ensureNoDisposablesAreLeakedInTestSuite, setListenerErrorHandler, type ListenerErrorHandler } from '@sip-endpoint/base';
 import { SipResponse, parseMessage } from '../src/message/index';
 import { UserAgent } from '../src/ua/index';
 import { SimpleSdh } from './support/simple-sdh';
@@ -224,6 +224,7 @@ describe('SipStack under the RFC 4475 torture set (real sockets)', () => {
     processErrors.push(e);
   };
   const table: Outcome[] = [];
+  let previousListenerErrorHandler: ListenerErrorHandler | undefined;
   let ua: UserAgent;
   let udpPort: number;
   let tcpPort: number;
@@ -232,10 +233,13 @@ describe('SipStack under the RFC 4475 torture set (real sockets)', () => {
   beforeAll(() => {
     process.on('unhandledRejection', onProcessError);
     process.on('uncaughtException', onProcessError);
+    // A listener of the stack or the UA that throws is swallowed by the Emitter: count it as a failure.
+    previousListenerErrorHandler = setListenerErrorHandler(onProcessError);
   });
   afterAll(() => {
     process.off('unhandledRejection', onProcessError);
     process.off('uncaughtException', onProcessError);
+    if (previousListenerErrorHandler) setListenerErrorHandler(previousListenerErrorHandler);
     const line = (o: Outcome): string => `${o.ok ? 'ok  ' : 'FAIL'} ${o.transport.padEnd(3)} ${o.file.padEnd(15)} expected ${o.expected.padEnd(22)} got ${o.got}${o.detail ? ` (${o.detail})` : ''}`;
     console.log(`RFC 4475 through the stack: ${table.filter((o) => o.ok).length}/${table.length} as expected\n${table.map(line).join('\n')}`);
   });

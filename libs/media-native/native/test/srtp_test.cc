@@ -3,6 +3,7 @@
 
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "srtp/sdes.h"
@@ -447,6 +448,46 @@ TEST_CASE("SRTP: the key lifetime is enforced on the sender") {
   key.lifetime = 0;
   REQUIRE(tx.setOutboundKeys(keysOf(suite, key)) == SrtpStatus::Ok);  // rekey lifts it
   CHECK(tx.protectRtp(p.data(), 32, p.size()).ok());
+}
+
+TEST_CASE("SRTP: a send thread and a receive thread use one session at once; several inbound SSRCs") {
+  const SrtpSuite suite = SrtpSuite::AesCm128HmacSha1_80;
+  SdesKeyParam ours = generateSdesKey(suite);
+  SdesKeyParam theirs = generateSdesKey(suite);
+  SrtpSession session;
+  SrtpSession peer;
+  REQUIRE(session.configure(keysOf(suite, ours), keysOf(suite, theirs)) == SrtpStatus::Ok);
+  REQUIRE(peer.setOutboundKeys(keysOf(suite, theirs)) == SrtpStatus::Ok);
+  // The peer sends two streams (two SSRCs), interleaved.
+  const int count = 2000;
+  std::vector<std::vector<uint8_t>> incoming;
+  std::vector<std::size_t> incomingLen;
+  for (int i = 0; i < count; ++i) {
+    auto p = rtpPacket(static_cast<uint16_t>(i / 2 + 1), i % 2 == 0 ? 0xA1u : 0xB2u, 160, static_cast<uint8_t>(i));
+    SrtpResult r = peer.protectRtp(p.data(), 172, p.size());
+    REQUIRE(r.ok());
+    incoming.push_back(std::move(p));
+    incomingLen.push_back(r.length);
+  }
+  std::vector<std::vector<uint8_t>> outgoing;
+  for (int i = 0; i < count; ++i) outgoing.push_back(rtpPacket(static_cast<uint16_t>(i + 1), 0xC3u, 160));
+  int sentOk = 0;
+  int receivedOk = 0;
+  std::thread sender([&] {
+    for (auto& p : outgoing) sentOk += session.protectRtp(p.data(), 172, p.size()).ok() ? 1 : 0;
+  });
+  std::thread receiver([&] {
+    for (std::size_t i = 0; i < incoming.size(); ++i) {
+      receivedOk += session.unprotectRtp(incoming[i].data(), incomingLen[i]).ok() ? 1 : 0;
+    }
+  });
+  sender.join();
+  receiver.join();
+  CHECK(sentOk == count);
+  CHECK(receivedOk == count);
+  SrtpStats st = session.stats();
+  CHECK(st.rtpProtected == static_cast<uint64_t>(count));
+  CHECK(st.rtpUnprotected == static_cast<uint64_t>(count));
 }
 
 TEST_CASE("SRTP: RFC 3711 Appendix B.2 AES-CM keystream through libsrtp's cipher API") {

@@ -68,7 +68,7 @@ struct SrtpDirectionKeys {
   std::vector<SdesKeyParam> keys;
   /** Outbound: index in `keys` of the key used to protect. */
   std::size_t activeKey = 0;
-  /** Inbound: replay window in packets (libsrtp accepts 64..32768); 0 = libsrtp default (128). */
+  /** Inbound: replay window in packets (libsrtp accepts 64..32767); 0 = libsrtp default (128). */
   uint32_t replayWindow = 0;
 };
 

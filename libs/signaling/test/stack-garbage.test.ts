@@ -74,6 +74,8 @@ interface Seen {
   reason: string;
   callId: string | undefined;
   cseq: string | undefined;
+  /** The first Via header value. */
+  via: string | undefined;
   toTag: string | undefined;
   contact: string | undefined;
 }
@@ -87,6 +89,7 @@ function readResponse(bytes: Buffer): Seen | undefined {
       reason: m.reason,
       callId: m.headers.get('Call-ID'),
       cseq: m.headers.get('CSeq'),
+      via: m.headers.getAll('Via')[0],
       toTag: to ? /;\s*tag=([^;\s>]+)/.exec(to)?.[1] : undefined,
       contact: /<([^>]+)>/.exec(m.headers.get('Contact') ?? '')?.[1],
     };
@@ -525,6 +528,17 @@ describe('SipStack under hostile peers over UDP, TCP and TLS', () => {
     variants.push(['To tag empty and From tag empty', (pr, pt, tag) => Buffer.from(options(pr, pt, tag).toString('latin1').replace(/\r\nFrom:[^\r]*/, '\r\nFrom: <sip:p@127.0.0.1>;tag=;tag=').replace(/\r\nCSeq:[^\r]*/, '\r\nCSeq: 1 OPTIONS x'), 'latin1')]);
     variants.push(['Request-URI without host', (pr, pt, tag) => Buffer.from(options(pr, pt, tag).toString('latin1').replace('OPTIONS sip:ua@127.0.0.1 SIP/2.0', 'OPTIONS sip: SIP/2.0'), 'latin1')]);
     variants.push(['Max-Forwards not a number', replace('Max-Forwards', 'seventy')]);
+    variants.push([
+      'folded Via, unparseable request line',
+      (pr, pt, tag) =>
+        Buffer.from(
+          options(pr, pt, tag, { via: `Via: SIP/2.0/${pr.toUpperCase()}\r\n 127.0.0.1:${pt};rport\r\n\t;branch=z9hG4bK${tag}` })
+            .toString('latin1')
+            .replace('OPTIONS sip:ua@127.0.0.1 SIP/2.0', 'OPTIONS  sip:ua@127.0.0.1  SIP/2.0'),
+          'latin1',
+        ),
+    ]);
+    variants.push(['extension method, unparseable Request-URI', (pr, pt, tag) => Buffer.from(options(pr, pt, tag).toString('latin1').replace('OPTIONS sip:ua@127.0.0.1 SIP/2.0', 'X-PING.V2 <sip:ua@127.0.0.1> SIP/2.0').replace('CSeq: 1 OPTIONS', 'CSeq: 1 X-PING.V2'), 'latin1')]);
     variants.push(['Contact unterminated', (pr, pt, tag) => options(pr, pt, tag, { headers: ['Contact: <sip:peer@127.0.0.1'] })]);
     variants.push(['Content-Type garbage', (pr, pt, tag) => options(pr, pt, tag, { headers: ['Content-Type: /;'], body: 'x' })]);
     const wrong: string[] = [];
@@ -532,10 +546,13 @@ describe('SipStack under hostile peers over UDP, TCP and TLS', () => {
     for (const proto of ['udp', 'tcp', 'tls'] as const) {
       for (const [name, make] of variants) {
         const p = await peer(proto);
-        p.send(make(proto, p.port, `bad${answered}`));
+        const tag = `bad${proto}${answered}`;
+        p.send(make(proto, p.port, tag));
         await within(() => p.responses.length > 0, 2000);
         const s = p.responses[0]?.status;
         if (s === undefined || s < 400 || s > 499) wrong.push(`${proto} ${name}: ${s ?? 'nothing'}`);
+        // The client matches the answer by the branch of its top Via (RFC 3261 §17.1.3): it must be copied.
+        else if (!name.startsWith('Via') && !p.responses[0]!.via?.replace(/\s+/g, '').includes(`;branch=z9hG4bK${tag}`)) wrong.push(`${proto} ${name}: Via not copied (${p.responses[0]!.via})`);
         else answered++;
         p.close();
       }

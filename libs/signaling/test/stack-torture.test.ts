@@ -214,7 +214,7 @@ function splitStream(buf: Buffer): { messages: Buffer[]; rest: Buffer } {
   return { messages, rest: buf };
 }
 
-const SILENCE_MS = 400;
+const SILENCE_MS = 200;
 const ANSWER_MS = 3000;
 
 describe('SipStack under the RFC 4475 torture set (real sockets)', () => {
@@ -268,7 +268,7 @@ describe('SipStack under the RFC 4475 torture set (real sockets)', () => {
   afterEach(async () => {
     try {
       // Every server transaction ends on its timers; every raw connection was closed.
-      await until(() => ua.stack.transactions.serverTransactionCount === 0 && ua.stack.transport.connectionCount === 0, 8000);
+      await until(() => ua.stack.transactions.serverTransactionCount === 0 && ua.stack.transactions.clientTransactionCount === 0 && ua.stack.transport.connectionCount === 0, 8000);
     } finally {
       ua.dispose();
     }
@@ -316,7 +316,8 @@ describe('SipStack under the RFC 4475 torture set (real sockets)', () => {
       const data = isResponse ? raw : rewriteTopVia(raw, 'UDP', sock.address().port);
       const before = seen.drops + seen.strays;
       sock.send(data, udpPort, '127.0.0.1');
-      if (v.status === null) await new Promise((r) => setTimeout(r, SILENCE_MS));
+      // Silence: wait until the stack reported the message (dropped or stray), then a little more.
+      if (v.status === null) await until(() => seen.drops + seen.strays > before, ANSWER_MS).then(() => new Promise((r) => setTimeout(r, SILENCE_MS)), () => undefined);
       else await until(() => responses.some((r) => r.status >= 200), ANSWER_MS).catch(() => undefined);
       // Let a second, wrong answer (a duplicate transaction, the dblreq tail) show up.
       await new Promise((r) => setTimeout(r, 50));
@@ -355,7 +356,8 @@ describe('SipStack under the RFC 4475 torture set (real sockets)', () => {
       const data = isResponse ? raw : rewriteTopVia(raw, 'TCP', sock.localPort!);
       const before = seen.drops + seen.strays;
       sock.write(data);
-      if (v.status === null) await new Promise((r) => setTimeout(r, SILENCE_MS));
+      // Silence: wait until the stack reported the message (dropped or stray), then a little more.
+      if (v.status === null) await until(() => seen.drops + seen.strays > before, ANSWER_MS).then(() => new Promise((r) => setTimeout(r, SILENCE_MS)), () => undefined);
       else await until(() => responses.some((r) => r.status >= 200), ANSWER_MS).catch(() => undefined);
       await new Promise((r) => setTimeout(r, 50));
       sock.destroy();

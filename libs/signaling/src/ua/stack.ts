@@ -569,10 +569,16 @@ function bestEffortErrorResponse(data: Buffer, error: unknown): SipResponse | un
   const text = data.toString('latin1');
   const headEnd = text.indexOf('\r\n\r\n');
   const head = headEnd >= 0 ? text.slice(0, headEnd) : text;
-  const lines = head.split(/\r?\n/);
+  // RFC 3261 §7.3.1: a line starting with SP or HT continues the header field above it.
+  const lines: string[] = [];
+  for (const l of head.split(/\r?\n/)) {
+    if (lines.length > 1 && (l.startsWith(' ') || l.startsWith('\t'))) lines[lines.length - 1] += ' ' + l.trim();
+    else lines.push(l);
+  }
   const start = lines[0] ?? '';
   if (start.startsWith('SIP/')) return undefined;
-  if (!/^[A-Za-z]+ /.test(start)) return undefined;
+  // RFC 3261 §25.1: Method = INVITEm / ... / extension-method; extension-method = token.
+  if (!/^[A-Za-z0-9.!%*_+`'~-]+ /.test(start)) return undefined;
   // RFC 3261 §17.2.3 / §8.2: an ACK is never answered.
   if (start.startsWith('ACK ')) return undefined;
   const pick = (names: string[]) => {

@@ -1,0 +1,387 @@
+// Jitter buffer driven by synthetic network traces on explicit time.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "codecs/codec.h"
+#include "jitter/jitter_buffer.h"
+
+using namespace sipmedia;
+
+namespace {
+
+struct Packet {
+  int64_t arrivalUs;
+  uint16_t seq;
+  uint32_t ts;
+  bool marker;
+  std::vector<uint8_t> payload;
+};
+
+struct TraceOptions {
+  int frames = 3000;              // 20 ms frames on the sender's timeline (60 s)
+  double senderClock = 1.0;       // 1.02 = the sender's clock runs 2% fast
+  double lossRate = 0;            // random loss
+  double jitterMs = 0;            // uniform extra delay in [0, jitterMs]
+  double baseDelayMs = 30;
+  int duplicateEvery = 0;         // every Nth packet arrives twice (5 ms apart)
+  int swapEvery = 0;              // every Nth packet swaps places with the next one
+  int talkFrames = 0, gapFrames = 0;  // DTX: talk N frames, then send nothing for M frames
+  int stallAtFrame = -1, stallMs = 0; // packets sent during the stall arrive together after it
+  double jitterFromFrame = 0, jitterToFrame = 1e9;  // where jitterMs applies
+  uint32_t seed = 1;
+};
+
+struct Trace {
+  std::vector<Packet> packets;  // in arrival order
+  int sent = 0;
+  int lost = 0;
+  int duplicates = 0;
+  int swaps = 0;
+  int talkspurts = 0;
+  int64_t endUs = 0;
+};
+
+std::vector<uint8_t> tonePayload(Encoder& enc, uint32_t firstSample) {
+  int16_t pcm[160];
+  for (int i = 0; i < 160; i++) pcm[i] = static_cast<int16_t>(8000 * std::sin(2 * M_PI * 440 * (firstSample + i) / 8000.0));
+  std::vector<uint8_t> out(160);
+  enc.encode(pcm, 160, out.data(), out.size());
+  return out;
+}
+
+Trace makeTrace(const TraceOptions& o) {
+  auto enc = findCodec("PCMU", 8000)->createEncoder({});
+  std::mt19937 rng(o.seed);
+  std::uniform_real_distribution<double> uni(0, 1);
+  Trace t;
+  uint16_t seq = 40000;
+  const uint32_t ts0 = 123456789;
+  bool inGap = true;
+  for (int f = 0; f < o.frames; f++) {
+    if (o.talkFrames > 0) {
+      const int pos = f % (o.talkFrames + o.gapFrames);
+      if (pos >= o.talkFrames) {
+        inGap = true;
+        continue;
+      }
+    }
+    const bool marker = inGap;
+    if (marker) t.talkspurts++;
+    inGap = false;
+    const uint32_t ts = ts0 + static_cast<uint32_t>(f) * 160;
+    const double sendMs = f * 20.0 / o.senderClock;
+    Packet p{0, seq++, ts, marker, tonePayload(*enc, static_cast<uint32_t>(f) * 160)};
+    t.sent++;
+    if (uni(rng) < o.lossRate) {
+      t.lost++;
+      continue;
+    }
+    double delay = o.baseDelayMs;
+    if (f >= o.jitterFromFrame && f < o.jitterToFrame) delay += uni(rng) * o.jitterMs;
+    double arrivalMs = sendMs + delay;
+    if (o.stallAtFrame >= 0 && f >= o.stallAtFrame && sendMs < o.stallAtFrame * 20.0 + o.stallMs) {
+      arrivalMs = std::max(arrivalMs, o.stallAtFrame * 20.0 + o.stallMs + o.baseDelayMs + f * 0.01);
+    }
+    p.arrivalUs = static_cast<int64_t>(std::llround(arrivalMs * 1000));
+    if (o.swapEvery > 0 && f % o.swapEvery == o.swapEvery - 1 && !t.packets.empty()) {
+      // The previous packet is overtaken by this one.
+      Packet& prev = t.packets.back();
+      if (prev.seq == static_cast<uint16_t>(p.seq - 1)) {
+        std::swap(prev.arrivalUs, p.arrivalUs);
+        p.arrivalUs -= 1000;
+        t.swaps++;
+      }
+    }
+    t.packets.push_back(p);
+    if (o.duplicateEvery > 0 && f % o.duplicateEvery == 0) {
+      Packet d = p;
+      d.arrivalUs += 5000;
+      t.packets.push_back(d);
+      t.duplicates++;
+    }
+  }
+  std::stable_sort(t.packets.begin(), t.packets.end(),
+                   [](const Packet& a, const Packet& b) { return a.arrivalUs < b.arrivalUs; });
+  t.endUs = t.packets.empty() ? 0 : t.packets.back().arrivalUs;
+  return t;
+}
+
+struct RunResult {
+  JitterBufferStats stats;
+  int audioFrames = 0, concealedFrames = 0, silenceFrames = 0;
+  std::vector<double> delays;   // current delay every second
+  std::vector<double> targets;  // target delay every second
+};
+
+RunResult run(const Trace& t, JitterBuffer& jb, int64_t extraUs = 1'000'000) {
+  RunResult r;
+  std::vector<int16_t> pcm(jb.frameSamples());
+  std::size_t next = 0;
+  int tick = 0;
+  for (int64_t now = 7000; now < t.endUs + extraUs; now += 20000, tick++) {
+    while (next < t.packets.size() && t.packets[next].arrivalUs <= now) {
+      const Packet& p = t.packets[next++];
+      jb.put(p.seq, p.ts, p.marker, p.payload.data(), p.payload.size(), p.arrivalUs);
+    }
+    switch (jb.get(now, pcm.data())) {
+      case JitterFrameKind::kAudio: r.audioFrames++; break;
+      case JitterFrameKind::kConcealed:
+        r.concealedFrames++;
+        break;
+      case JitterFrameKind::kSilence: r.silenceFrames++; break;
+    }
+    if (tick % 50 == 49) {
+      r.delays.push_back(jb.stats().currentDelayMs);
+      r.targets.push_back(jb.stats().targetDelayMs);
+    }
+  }
+  r.stats = jb.stats();
+  return r;
+}
+
+struct Fixture {
+  std::unique_ptr<Decoder> decoder = findCodec("PCMU", 8000)->createDecoder({});
+  JitterBufferConfig config;
+};
+
+/** A PCMU decoder that claims FEC (as Opus has): the recovered frame is a constant. */
+class FecDecoder : public Decoder {
+ public:
+  FecDecoder() : inner_(findCodec("PCMU", 8000)->createDecoder({})) {}
+  const CodecInfo& info() const override { return inner_->info(); }
+  int decode(const uint8_t* p, std::size_t n, int16_t* pcm, std::size_t cap) override { return inner_->decode(p, n, pcm, cap); }
+  int conceal(int16_t* pcm, std::size_t samples) override { return inner_->conceal(pcm, samples); }
+  int decodeFec(const uint8_t*, std::size_t, int16_t* pcm, std::size_t samples) override {
+    fecCalls++;
+    std::fill(pcm, pcm + samples, static_cast<int16_t>(1234));
+    return static_cast<int>(samples);
+  }
+  int fecCalls = 0;
+
+ private:
+  std::unique_ptr<Decoder> inner_;
+};
+
+}  // namespace
+
+TEST_CASE("Jitter buffer: in-order stream plays everything at the minimum delay") {
+  Fixture fx;
+  JitterBuffer jb(fx.config, *fx.decoder, 8000);
+  TraceOptions o;
+  const Trace t = makeTrace(o);
+  const RunResult r = run(t, jb);
+  CHECK(r.stats.packetsReceived == 3000);
+  CHECK(r.stats.packetsPlayed == 3000);
+  CHECK(r.stats.lost == 0);
+  CHECK(r.stats.late == 0);
+  CHECK(r.stats.concealedFrames <= 5);  // only the tail, after the last packet (100 ms of PLC)
+  CHECK(r.stats.reordered == 0);
+  CHECK(r.stats.duplicated == 0);
+  CHECK(r.stats.talkspurts == 1);
+  CHECK(r.stats.targetDelayMs == doctest::Approx(20));
+  CHECK(r.delays[30] >= 15);
+  CHECK(r.delays[30] <= 45);
+  CHECK(r.audioFrames >= 3000);
+}
+
+TEST_CASE("Jitter buffer: 5% random loss is concealed and counted") {
+  Fixture fx;
+  JitterBuffer jb(fx.config, *fx.decoder, 8000);
+  TraceOptions o;
+  o.lossRate = 0.05;
+  o.seed = 11;
+  const Trace t = makeTrace(o);
+  REQUIRE(t.lost > 100);
+  const RunResult r = run(t, jb);
+  CHECK(r.stats.late == 0);
+  CHECK(r.stats.packetsPlayed == static_cast<uint64_t>(t.sent - t.lost));
+  // Losses at the very end of the trace are never "due": allow a couple.
+  CHECK(r.stats.lost <= static_cast<uint64_t>(t.lost));
+  CHECK(r.stats.lost + 2 >= static_cast<uint64_t>(t.lost));
+  CHECK(r.stats.concealedFrames >= r.stats.lost);
+  CHECK(r.stats.concealedFrames <= r.stats.lost + 5);  // + the tail
+  CHECK(r.stats.fecRecovered == 0);
+}
+
+TEST_CASE("Jitter buffer: the codec's FEC recovers single losses") {
+  FecDecoder dec;
+  JitterBufferConfig cfg;
+  cfg.codecFec = true;
+  JitterBuffer jb(cfg, dec, 8000);
+  TraceOptions o;
+  o.frames = 1000;
+  o.lossRate = 0.05;
+  o.seed = 5;
+  const Trace t = makeTrace(o);
+  const RunResult r = run(t, jb);
+  REQUIRE(r.stats.lost > 20);
+  // Single losses use FEC; only the first of two consecutive losses has no next packet.
+  CHECK(r.stats.targetDelayMs >= 40);  // one more frame of delay for FEC
+  CHECK(r.stats.fecRecovered + r.stats.concealedFrames <= r.stats.lost + 5);
+  CHECK(r.stats.fecRecovered >= r.stats.lost * 9 / 10);
+  CHECK(dec.fecCalls == static_cast<int>(r.stats.fecRecovered));
+}
+
+TEST_CASE("Jitter buffer: 60 ms uniform jitter: target follows the jitter, few late packets") {
+  Fixture fx;
+  JitterBuffer jb(fx.config, *fx.decoder, 8000);
+  TraceOptions o;
+  o.jitterMs = 60;
+  o.seed = 3;
+  const Trace t = makeTrace(o);
+  const RunResult r = run(t, jb);
+  INFO("late " << r.stats.late << " target " << r.stats.targetDelayMs << " delay " << r.stats.currentDelayMs);
+  CHECK(r.stats.targetDelayMs >= 45);
+  CHECK(r.stats.targetDelayMs <= 70);
+  CHECK(r.stats.late < 3000 * 6 / 100);
+  CHECK(r.stats.reordered > 300);
+  CHECK(r.stats.lost >= r.stats.late);
+  CHECK(r.stats.lost <= r.stats.late + 2);  // nothing else is missing
+  CHECK(r.stats.maxJitterMs > 50);
+  CHECK(r.stats.maxJitterMs <= 61);
+  // The delay converged near the target over the last 30 s.
+  for (std::size_t i = 30; i < r.delays.size() - 1; i++) CHECK(std::abs(r.delays[i] - r.targets[i]) < 25);
+}
+
+TEST_CASE("Jitter buffer: reordered packets are played in order") {
+  Fixture fx;
+  JitterBuffer jb(fx.config, *fx.decoder, 8000);
+  TraceOptions o;
+  o.swapEvery = 10;
+  const Trace t = makeTrace(o);
+  REQUIRE(t.swaps > 250);
+  const RunResult r = run(t, jb);
+  INFO("target " << r.stats.targetDelayMs << " delay " << r.stats.currentDelayMs << " maxj " << r.stats.maxJitterMs << " removed " << r.stats.chunksRemoved << " ins " << r.stats.chunksInserted);
+  // Only the first swaps, before the jitter history shows them, can come too late.
+  CHECK(r.stats.late <= 3);
+  CHECK(r.stats.reordered + r.stats.late == static_cast<uint64_t>(t.swaps));
+  CHECK(r.stats.lost == r.stats.late);
+  CHECK(r.stats.packetsPlayed + r.stats.late == 3000);
+  CHECK(r.stats.targetDelayMs == doctest::Approx(41).epsilon(0.05));  // 20 ms late + 19 ms early + 2 ms
+}
+
+TEST_CASE("Jitter buffer: duplicates are counted and dropped") {
+  Fixture fx;
+  JitterBuffer jb(fx.config, *fx.decoder, 8000);
+  TraceOptions o;
+  o.duplicateEvery = 7;
+  const Trace t = makeTrace(o);
+  const RunResult r = run(t, jb);
+  CHECK(r.stats.duplicated == static_cast<uint64_t>(t.duplicates));
+  CHECK(r.stats.packetsPlayed == 3000);
+  CHECK(r.stats.lost == 0);
+  CHECK(r.stats.late == 0);
+  CHECK(r.stats.packetsReceived == static_cast<uint64_t>(3000 + t.duplicates));
+}
+
+TEST_CASE("Jitter buffer: a 2% faster sender clock over 60 s is absorbed by removing chunks") {
+  Fixture fx;
+  JitterBuffer jb(fx.config, *fx.decoder, 8000);
+  TraceOptions o;
+  o.senderClock = 1.02;
+  o.jitterMs = 10;
+  const Trace t = makeTrace(o);
+  const RunResult r = run(t, jb);
+  INFO("removed " << r.stats.chunksRemoved << " delay " << r.stats.currentDelayMs << " target " << r.stats.targetDelayMs);
+  // 2% of 60 s = 1.2 s of extra audio = 240 chunks of 5 ms.
+  CHECK(r.stats.chunksRemoved >= 200);
+  CHECK(r.stats.chunksRemoved <= 300);
+  CHECK(r.stats.lost == 0);
+  CHECK(r.stats.late <= 3);
+  CHECK(r.stats.discarded == 0);
+  // The buffer does not grow: the delay stays near the target all along.
+  for (std::size_t i = 5; i < r.delays.size() - 1; i++) CHECK(r.delays[i] < r.targets[i] + 25);
+}
+
+TEST_CASE("Jitter buffer: a 2% slower sender clock is absorbed by repeating chunks") {
+  Fixture fx;
+  JitterBuffer jb(fx.config, *fx.decoder, 8000);
+  TraceOptions o;
+  o.senderClock = 0.98;
+  o.jitterMs = 10;
+  const Trace t = makeTrace(o);
+  const RunResult r = run(t, jb);
+  INFO("inserted " << r.stats.chunksInserted << " removed " << r.stats.chunksRemoved << " concealed " << r.stats.concealedFrames << " late " << r.stats.late);
+  CHECK(r.stats.chunksInserted >= 200);
+  CHECK(r.stats.chunksInserted <= 300);
+  CHECK(r.stats.lost == 0);
+  CHECK(r.stats.concealedFrames <= 20);  // a few underruns + the tail
+  for (std::size_t i = 5; i < r.delays.size() - 1; i++) CHECK(r.delays[i] > r.targets[i] - 25);
+}
+
+TEST_CASE("Jitter buffer: DTX gaps start new talkspurts without loss") {
+  Fixture fx;
+  JitterBuffer jb(fx.config, *fx.decoder, 8000);
+  TraceOptions o;
+  o.talkFrames = 50;  // 1 s of speech
+  o.gapFrames = 40;   // 0.8 s of silence not sent
+  o.jitterMs = 20;
+  const Trace t = makeTrace(o);
+  const RunResult r = run(t, jb);
+  CHECK(r.stats.talkspurts == static_cast<uint64_t>(t.talkspurts));
+  CHECK(r.stats.lost == 0);
+  CHECK(r.stats.late <= 3);
+  CHECK(r.stats.packetsPlayed + r.stats.late == static_cast<uint64_t>(t.sent));
+  CHECK(r.stats.silenceFrames > static_cast<uint64_t>(t.talkspurts) * 30);
+}
+
+TEST_CASE("Jitter buffer: target delay rises with jitter and comes back down") {
+  Fixture fx;
+  fx.config.historyPackets = 250;  // 5 s of history
+  JitterBuffer jb(fx.config, *fx.decoder, 8000);
+  TraceOptions o;
+  o.frames = 4500;
+  o.jitterMs = 80;
+  o.jitterFromFrame = 1500;
+  o.jitterToFrame = 3000;
+  const Trace t = makeTrace(o);
+  const RunResult r = run(t, jb);
+  CHECK(r.targets[25] <= 25);   // calm
+  CHECK(r.targets[55] >= 60);   // jittery
+  CHECK(r.targets[85] <= 25);   // calm again
+  CHECK(std::abs(r.delays[58] - r.targets[58]) < 30);
+  CHECK(r.delays[88] < 45);     // the delay shrank back
+}
+
+TEST_CASE("Jitter buffer: a 400 ms stall and burst: old audio is dropped, the delay recovers") {
+  Fixture fx;
+  JitterBuffer jb(fx.config, *fx.decoder, 8000);
+  TraceOptions o;
+  o.frames = 1000;
+  o.stallAtFrame = 300;
+  o.stallMs = 400;
+  const Trace t = makeTrace(o);
+  const RunResult r = run(t, jb);
+  CHECK(r.stats.packetsReceived == 1000);
+  CHECK(r.stats.late == 0);
+  CHECK(r.stats.lost == 0);
+  CHECK(r.stats.concealedFrames > 0);  // the stall itself
+  CHECK(r.stats.packetsPlayed + r.stats.discarded == 1000);
+  CHECK(r.delays.back() <= r.targets.back() + 25);
+}
+
+TEST_CASE("Jitter buffer: oversized payloads, far jumps and flush") {
+  Fixture fx;
+  fx.config.maxPayloadBytes = 200;
+  JitterBuffer jb(fx.config, *fx.decoder, 8000);
+  std::vector<uint8_t> big(300, 0xFF), ok(160, 0xFF);
+  CHECK(jb.put(1, 160, true, big.data(), big.size(), 0) == JitterBuffer::PutResult::kDiscarded);
+  CHECK(jb.put(1, 160, true, ok.data(), ok.size(), 0) == JitterBuffer::PutResult::kStored);
+  CHECK(jb.put(1, 160, true, ok.data(), ok.size(), 100) == JitterBuffer::PutResult::kDuplicate);
+  CHECK(jb.put(2, 320, false, ok.data(), ok.size(), 20000) == JitterBuffer::PutResult::kStored);
+  // A jump far beyond the slots restarts the buffer at the new packet.
+  CHECK(jb.put(30000, 999999, true, ok.data(), ok.size(), 40000) == JitterBuffer::PutResult::kStored);
+  CHECK(jb.stats().discarded == 3);
+  CHECK(jb.stats().bufferedPackets == 1);
+  std::vector<int16_t> pcm(jb.frameSamples());
+  CHECK(jb.get(41000, pcm.data()) == JitterFrameKind::kSilence);  // not yet at the target delay
+  CHECK(jb.get(61000, pcm.data()) == JitterFrameKind::kAudio);
+  jb.flush();
+  CHECK(jb.stats().bufferedPackets == 0);
+  CHECK(jb.get(81000, pcm.data()) == JitterFrameKind::kSilence);
+}

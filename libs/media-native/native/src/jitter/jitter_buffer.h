@@ -3,7 +3,7 @@
 //
 // Model. For every packet the buffer measures its transit `arrival - timestamp/clock`; the
 // smallest transit of the recent window is the "fastest path", and a packet's jitter is how
-// much later than that it arrived. The target delay is a percentile (95% by default) of the
+// much later than that it arrived. The target delay is a percentile (98% by default) of the
 // recent jitter plus a margin, bounded by [minDelayMs, maxDelayMs]. The current delay is how far
 // the playout point is behind the fastest path. It is set to the target at every talkspurt start
 // (first packet, marker bit, timestamp gap after silence: RFC 3551 §4.1), and corrected during
@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "codecs/codec.h"
+#include "common/audio.h"
 
 namespace sipmedia {
 
@@ -29,21 +30,30 @@ struct JitterBufferConfig {
   /** Bounds of the target delay, ms (issue 4 default 20..200). */
   int minDelayMs = 20;
   int maxDelayMs = 200;
-  /** Target = this percentile of the recent jitter (0..1) + `marginMs`. */
-  double jitterPercentile = 0.95;
+  /** Target = this percentile of the recent jitter (0..1) + `marginMs` (about 1 - percentile of the packets come late). */
+  double jitterPercentile = 0.98;
   int marginMs = 0;
   /** Packets in the jitter history (about 10 s at 50 packets/s). */
   int historyPackets = 500;
-  /** Packets in the window of the fastest-path (minimum transit) estimate (about 2 s). */
-  int transitWindowPackets = 100;
+  /** Packets in the window of the fastest-path (minimum transit) estimate (about 1 s). */
+  int transitWindowPackets = 50;
   /** Packet slots (a power of two is not required); packets further ahead are dropped. */
   int capacityPackets = 64;
   /** Largest payload stored, octets (bigger packets are dropped and counted as discarded). */
   int maxPayloadBytes = 1500;
   /** Chunk removed or repeated per delay correction, ms. */
   int chunkMs = 5;
-  /** Deviation from the target that triggers a correction during speech, ms. */
+  /**
+   * During speech the play delay is brought down to [target, target + hysteresisMs] (as far as
+   * the frame grid allows without decoding any packet below the target) by removing chunks,
+   * and chunks are repeated when a packet would be decoded below the target.
+   */
   int hysteresisMs = 10;
+  /**
+   * The decoder has in-band FEC in use (Opus with useinbandfec=1): the minimum delay grows by one
+   * frame so that the next packet is usually there when one is lost.
+   */
+  bool codecFec = false;
   /** Continuous concealment on an empty buffer before the output turns to silence, ms. */
   int maxConcealMs = 100;
 };
@@ -128,22 +138,24 @@ class JitterBuffer {
     std::size_t size = 0;
   };
 
-  Slot& slotFor(int64_t seq) { return slots_[static_cast<std::size_t>(seq % capacity_)]; }
-  const uint8_t* payloadOf(const Slot& s) const;
+  Slot& slotAt(int64_t seq) { return slots_[static_cast<std::size_t>(seq % capacity_)]; }
+  Slot* find(int64_t seq);
+  Slot* earliestFrom(int64_t seq);
+  uint8_t* payloadOf(int64_t seq);
   int64_t extendSeq(uint16_t seq);
   int64_t extendTs(uint32_t ts);
   void recordTransit(int64_t ts, int64_t arrivalUs);
   void updateTarget();
-  double transitMinMs() const;
-  double playDelayMs(int64_t playTs, int64_t nowUs) const;
-  bool decodeInto(const Slot& s);
-  void concealInto(std::size_t samples, bool fecCandidate, int64_t nextSeq);
+  double playDelayMs(int64_t ts, int64_t nowUs) const;
+  int64_t playPositionTs() const;
+  std::size_t carrySize() const { return carryEnd_ - carryStart_; }
+  int16_t* carryAppendPtr(std::size_t samples);
+  void decodeSlot(Slot& s);
+  void concealMissing(int64_t nextSeqAfter);
+  void concealUnderrun();
   void removeChunk();
   void insertChunk();
-  void emitFromCarry(int16_t* pcm);
-  int64_t playPositionTs() const;
   void dropSlot(Slot& s);
-  void countBuffered();
 
   JitterBufferConfig config_;
   Decoder& decoder_;
@@ -156,30 +168,31 @@ class JitterBuffer {
   int64_t capacity_;
   std::vector<Slot> slots_;
   std::vector<uint8_t> payloads_;
-  std::vector<int16_t> carry_;
+  std::vector<int64_t> playedSeq_;  // ring: sequences decoded recently (duplicate vs late)
+  std::vector<int16_t> carry_;      // decoded audio not yet output
   std::size_t carryStart_ = 0;
   std::size_t carryEnd_ = 0;
   std::vector<int16_t> scratch_;
   // timing history
-  std::vector<double> transit_;       // ring of recent transits, ms
-  std::vector<double> jitterHist_;    // ring of recent jitters, ms
+  std::vector<double> transit_;     // ring of recent transits, ms
+  std::vector<double> jitterHist_;  // ring of recent jitters, ms
   std::vector<double> sortScratch_;
   std::size_t transitCount_ = 0, transitPos_ = 0;
   std::size_t jitterCount_ = 0, jitterPos_ = 0;
+  double minTransitMs_ = 0;
   int packetsSinceTarget_ = 0;
   // sequence / timestamp extension
   bool haveExt_ = false;
   int64_t maxSeq_ = 0;
-  int64_t lastTs_ = 0;
+  int64_t maxTs_ = 0;
   // playout state
-  bool started_ = false;     // first packet seen
-  bool playing_ = false;     // inside a talkspurt (not waiting for the target delay)
-  int64_t nextSeq_ = 0;      // next sequence to decode
-  int64_t nextTs_ = 0;       // timestamp right after the decoded audio
-  int64_t lastPlayedUs_ = 0;
-  int concealRunSamples_ = 0;
+  bool started_ = false;   // first packet seen
+  bool playing_ = false;   // inside a talkspurt (not waiting for the target delay)
+  int64_t nextSeq_ = 0;    // next sequence to decode
+  int64_t nextTs_ = 0;     // timestamp right after the decoded audio
+  int64_t lastPacketTs_ = 0;  // RTP units covered by the last decoded packet
+  std::size_t concealRunSamples_ = 0;
   int framesSinceCorrection_ = 0;
-  int64_t lastFrameTsUnits_ = 0;
   JitterBufferStats stats_;
 };
 

@@ -72,7 +72,7 @@ enum class RtcpParseError {
   kBadPacket,        // a packet's content does not fit its length (report count, SDES items)
 };
 
-const char* toString(RtcpParseError error);
+const char* describe(RtcpParseError error);
 
 /**
  * The content of one compound packet. Reports (SR or RR) in order; the SDES chunks; the BYE

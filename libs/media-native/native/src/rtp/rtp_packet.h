@@ -25,7 +25,7 @@ enum class RtpParseError {
 };
 
 /** Short text for logs ("too short", "bad version", ...). */
-const char* toString(RtpParseError error);
+const char* describe(RtpParseError error);
 
 /**
  * A parsed RTP packet: header fields plus pointers into the original datagram. Parse with

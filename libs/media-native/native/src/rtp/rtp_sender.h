@@ -101,6 +101,7 @@ class RtpSender {
   uint32_t timestamp_;
   uint32_t lastTimestamp_;
   int64_t lastSendUs_ = 0;
+  int64_t lastMediaSendUs_ = 0;
   uint32_t packetCount_ = 0;
   uint32_t octetCount_ = 0;
   int clockRate_;

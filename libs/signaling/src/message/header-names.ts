@@ -45,12 +45,21 @@ for (const name of [
 
 const KEY_CACHE = new Map<string, string>();
 
+/**
+ * The same string, internalized (the engine keeps one copy of each property name): header keys
+ * are internalized so that lookups by key, which compare many keys with `===`, compare by
+ * identity instead of by content.
+ */
+export function internString(s: string): string {
+  return Object.keys({ [s]: 0 })[0] ?? s;
+}
+
 /** The lower-cased full name of a header name as written (compact forms expanded). */
 export function headerKey(name: string): string {
   const hit = KEY_CACHE.get(name);
   if (hit !== undefined) return hit;
   const lower = name.toLowerCase();
-  const key = lower.length === 1 ? (COMPACT_FORMS[lower] ?? lower) : lower;
+  const key = internString(lower.length === 1 ? (COMPACT_FORMS[lower] ?? lower) : lower);
   // Bounded: names come from code and from peers.
   if (KEY_CACHE.size < 1024) KEY_CACHE.set(name, key);
   return key;

@@ -77,8 +77,9 @@ function fail(what: string, header: string | undefined, status = 400): never {
   throw new SipParseError(header ? `${header}: ${what}` : what, header ? { header, status } : { status });
 }
 
-function skipWs(s: string, i: number): number {
-  while (i < s.length && isWs(s.charCodeAt(i))) i++;
+function skipWs(s: string, i: number, n: number): number {
+  let c: number;
+  while (i < n && ((c = s.charCodeAt(i)) === SP || c === HT || c === 0x0d || c === 0x0a)) i++;
   return i;
 }
 
@@ -97,22 +98,24 @@ function lowerSlice(s: string, from: number, to: number): string {
   return s.slice(from, to);
 }
 
-/** End of a token starting at `i` (== i when there is none). */
-function tokenEnd(s: string, i: number): number {
-  while (i < s.length && has(s.charCodeAt(i), F_TOKEN)) i++;
+/** End of a token starting at `i` (== i when there is none), before `n`. */
+function tokenEnd(s: string, i: number, n: number): number {
+  let c: number;
+  while (i < n && (c = s.charCodeAt(i)) < 128 && (CLASS[c]! & F_TOKEN) !== 0) i++;
   return i;
 }
 
-/**
- * Where the last `readToken` / `readQuoted` / `readNameAddr` stopped. The readers return their
- * value and leave the end here: no tuple to allocate on the hot path.
+/*
+ * The readers below take the text, a start index and an end index `n` (exclusive): header
+ * values are read in place inside the text of the whole header section, without a copy. Where a
+ * reader stops is left in `END`: no tuple to allocate on the hot path.
  */
 let END = 0;
 
 /** Reads a token at `i` (after SWS) or fails; the index after it is left in `END`. */
-function readToken(s: string, i: number, header: string, what: string): string {
-  i = skipWs(s, i);
-  const end = tokenEnd(s, i);
+function readToken(s: string, i: number, n: number, header: string, what: string): string {
+  i = skipWs(s, i, n);
+  const end = tokenEnd(s, i, n);
   if (end === i) fail(`expected ${what}`, header);
   END = end;
   return s.slice(i, end);
@@ -122,16 +125,16 @@ function readToken(s: string, i: number, header: string, what: string): string {
  * A quoted-string starting at `s[i] === '"'` (RFC 3261 §25.1). Returns the unescaped content; the
  * index after the closing quote is left in `END`.
  */
-function readQuoted(s: string, i: number, header: string): string {
+function readQuoted(s: string, i: number, n: number, header: string): string {
   let out = '';
   let start = i + 1;
-  for (let j = i + 1; j < s.length; j++) {
+  for (let j = i + 1; j < n; j++) {
     const c = s.charCodeAt(j);
     if (c === BACKSLASH) {
       // RFC 3261 §25.1: quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F)
-      if (j + 1 >= s.length) break;
-      const n = s.charCodeAt(j + 1);
-      if (n === 0x0a || n === 0x0d || n > 0x7f) fail('invalid quoted-pair', header);
+      if (j + 1 >= n) break;
+      const q = s.charCodeAt(j + 1);
+      if (q === 0x0a || q === 0x0d || q > 0x7f) fail('invalid quoted-pair', header);
       out += s.slice(start, j) + s[j + 1];
       j++;
       start = j + 1;
@@ -144,51 +147,50 @@ function readQuoted(s: string, i: number, header: string): string {
 }
 
 /** Index after a quoted-string starting at `i`, kept as written. */
-function skipQuoted(s: string, i: number, header: string): number {
-  for (let j = i + 1; j < s.length; j++) {
+function skipQuoted(s: string, i: number, n: number, header: string): number {
+  for (let j = i + 1; j < n; j++) {
     const c = s.charCodeAt(j);
     if (c === DQUOTE) return j + 1;
     if (c === BACKSLASH) {
-      const n = s.charCodeAt(j + 1);
-      if (j + 1 >= s.length || n === 0x0a || n === 0x0d || n > 0x7f) break;
+      const q = s.charCodeAt(j + 1);
+      if (j + 1 >= n || q === 0x0a || q === 0x0d || q > 0x7f) break;
       j++;
     }
   }
-  readQuoted(s, i, header);
+  readQuoted(s, i, n, header);
   return END;
 }
 
 /**
- * `*( SEMI generic-param )` starting at `i` (which is at `;` or at the end / a stop char).
- * generic-param = token [ EQUAL gen-value ]; gen-value = token / host / quoted-string.
- * Stops (without consuming) at `,` when `stopAtComma`, or at end. Returns the index after.
+ * `*( SEMI generic-param )` starting at `i` (which is at `;` or at the end / a stop char), before
+ * `n`. generic-param = token [ EQUAL gen-value ]; gen-value = token / host / quoted-string.
+ * Stops (without consuming) at `,` when `stopAtComma`, or at `n`. Returns the index after.
  */
-function readParams(s: string, i: number, params: Params, header: string, stopAtComma: boolean): number {
+function readParams(s: string, i: number, n: number, params: Params, header: string, stopAtComma: boolean): number {
   for (;;) {
-    i = skipWs(s, i);
-    if (i >= s.length) return i;
-    const c = s.charCodeAt(i);
+    let c = 0;
+    while (i < n && ((c = s.charCodeAt(i)) === SP || c === HT || c === 0x0d || c === 0x0a)) i++;
+    if (i >= n) return i;
     if (c === 0x2c /* , */ && stopAtComma) return i;
     if (c !== 0x3b /* ; */) fail(`unexpected "${s[i]}" where a parameter was expected`, header);
-    i = skipWs(s, i + 1);
-    const ne = tokenEnd(s, i);
-    if (ne === i) fail('empty parameter name', header);
-    const name = lowerSlice(s, i, ne);
-    i = skipWs(s, ne);
-    if (i < s.length && s.charCodeAt(i) === 0x3d /* = */) {
-      i = skipWs(s, i + 1);
-      if (i < s.length && s.charCodeAt(i) === DQUOTE) {
-        const e = skipQuoted(s, i, header);
+    i++;
+    while (i < n && ((c = s.charCodeAt(i)) === SP || c === HT || c === 0x0d || c === 0x0a)) i++;
+    const ns = i;
+    while (i < n && (c = s.charCodeAt(i)) < 128 && (CLASS[c]! & F_TOKEN) !== 0) i++;
+    if (i === ns) fail('empty parameter name', header);
+    const name = lowerSlice(s, ns, i);
+    while (i < n && ((c = s.charCodeAt(i)) === SP || c === HT || c === 0x0d || c === 0x0a)) i++;
+    if (i < n && c === 0x3d /* = */) {
+      i++;
+      while (i < n && ((c = s.charCodeAt(i)) === SP || c === HT || c === 0x0d || c === 0x0a)) i++;
+      if (i < n && c === DQUOTE) {
+        const e = skipQuoted(s, i, n, header);
         params.set(name, s.slice(i, e));
         i = e;
       } else {
         const vs = i;
         // token / host (IPv6 reference included)
-        while (i < s.length) {
-          const v = s.charCodeAt(i);
-          if (v >= 0x80 || (CLASS[v]! & F_GENVALUE) !== 0) i++;
-          else break;
-        }
+        while (i < n && ((c = s.charCodeAt(i)) >= 0x80 || (CLASS[c]! & F_GENVALUE) !== 0)) i++;
         params.set(name, s.slice(vs, i));
       }
     } else {
@@ -199,6 +201,7 @@ function readParams(s: string, i: number, params: Params, header: string, stopAt
 
 // ---------------------------------------------------------------------------------------------
 // URIs
+
 
 /** The one value of a header that must appear once (RFC 4475 §3.3.8: several is a 400). */
 export function singleValue(lines: readonly string[], header: string): string {
@@ -254,11 +257,12 @@ function parsePort(s: string, from: number, to: number): number {
   return n;
 }
 
-/** Reads a host (hostname, IPv4, or `[IPv6]`) at `i`; returns its end. */
-function hostEnd(s: string, i: number): number {
-  if (s.charCodeAt(i) === 0x5b /* [ */) {
+
+/** Reads a host (hostname, IPv4, or `[IPv6]`) at `i`, before `n`; returns its end. */
+function hostEnd(s: string, i: number, n: number): number {
+  if (i < n && s.charCodeAt(i) === 0x5b /* [ */) {
     const close = s.indexOf(']', i);
-    if (close < 0) fail('unterminated IPv6 reference', undefined);
+    if (close < 0 || close >= n) fail('unterminated IPv6 reference', undefined);
     for (let j = i + 1; j < close; j++) {
       const c = s.charCodeAt(j);
       if (!(has(c, F_HEX) || c === 0x3a || c === 0x2e)) fail('invalid IPv6 reference', undefined);
@@ -267,17 +271,19 @@ function hostEnd(s: string, i: number): number {
     return close + 1;
   }
   let j = i;
-  while (j < s.length && has(s.charCodeAt(j), F_HOST)) j++;
+  let c: number;
+  while (j < n && (c = s.charCodeAt(j)) < 128 && (CLASS[c]! & F_HOST) !== 0) j++;
   if (j === i) fail('missing host', undefined);
   return j;
 }
 
-function parseSipUri(s: string, scheme: 'sip' | 'sips', start: number): SipUri {
+/** The SIP URI in `s[start, end)`, `start` just after `scheme:`. */
+function parseSipUri(s: string, scheme: 'sip' | 'sips', start: number, end: number): SipUri {
   let i = start;
   let user: string | undefined;
   let password: string | undefined;
   const at = s.indexOf('@', i);
-  if (at >= 0) {
+  if (at >= 0 && at < end) {
     // userinfo = ( user / telephone-subscriber ) [ ":" password ] "@"
     const colon = s.indexOf(':', i);
     const userEnd = colon >= 0 && colon < at ? colon : at;
@@ -290,28 +296,29 @@ function parseSipUri(s: string, scheme: 'sip' | 'sips', start: number): SipUri {
     }
     i = at + 1;
   }
-  const he = hostEnd(s, i);
+  const he = hostEnd(s, i, end);
   const host = s.slice(i, he);
   i = he;
   let port: number | undefined;
-  if (i < s.length && s.charCodeAt(i) === 0x3a /* : */) {
+  if (i < end && s.charCodeAt(i) === 0x3a /* : */) {
     let pe = i + 1;
-    while (pe < s.length && s.charCodeAt(pe) >= 48 && s.charCodeAt(pe) <= 57) pe++;
+    let c: number;
+    while (pe < end && (c = s.charCodeAt(pe)) >= 48 && c <= 57) pe++;
     port = parsePort(s, i + 1, pe);
     i = pe;
   }
   const params: Params = new Map();
-  while (i < s.length && s.charCodeAt(i) === 0x3b /* ; */) {
+  while (i < end && s.charCodeAt(i) === 0x3b /* ; */) {
     // uri-parameter = pname [ "=" pvalue ]; pname, pvalue = 1*paramchar (RFC 3261 §25.1)
     const ns = i + 1;
     let eq = -1;
     let e = ns;
-    for (; e < s.length; e++) {
+    for (; e < end; e++) {
       const c = s.charCodeAt(e);
       if (c === 0x3b || c === 0x3f) break;
       if (c === 0x3d && eq < 0) eq = e;
       else if (c === 0x25) {
-        if (e + 2 >= s.length || !has(s.charCodeAt(e + 1), F_HEX) || !has(s.charCodeAt(e + 2), F_HEX)) fail('bad escape in URI parameter', undefined);
+        if (e + 2 >= end || !has(s.charCodeAt(e + 1), F_HEX) || !has(s.charCodeAt(e + 2), F_HEX)) fail('bad escape in URI parameter', undefined);
         e += 2;
       } else if (c >= 128 || (CLASS[c]! & F_PARAMCHAR) === 0) fail(`invalid character "${s[e]}" in URI parameter`, undefined);
     }
@@ -321,11 +328,11 @@ function parseSipUri(s: string, scheme: 'sip' | 'sips', start: number): SipUri {
     i = e;
   }
   const headers = new Map<string, string>();
-  if (i < s.length && s.charCodeAt(i) === 0x3f /* ? */) {
+  if (i < end && s.charCodeAt(i) === 0x3f /* ? */) {
     i++;
-    while (i <= s.length) {
+    while (i <= end) {
       let e = s.indexOf('&', i);
-      if (e < 0) e = s.length;
+      if (e < 0 || e > end) e = end;
       const eq = s.indexOf('=', i);
       if (eq < 0 || eq >= e || eq === i) fail('invalid URI header', undefined);
       checkEscapedRun(s, i, eq, F_HNV, 'URI header');
@@ -333,7 +340,7 @@ function parseSipUri(s: string, scheme: 'sip' | 'sips', start: number): SipUri {
       headers.set(s.slice(i, eq), s.slice(eq + 1, e));
       i = e + 1;
     }
-  } else if (i < s.length) {
+  } else if (i < end) {
     fail(`unexpected "${s[i]}" in SIP URI`, undefined);
   }
   return { kind: 'sip', scheme, user, password, host, port, params, headers };
@@ -364,32 +371,45 @@ function parseTelUri(s: string, start: number): TelUri {
   return { kind: 'tel', scheme: 'tel', number: s.slice(start, e), params };
 }
 
+/** The absolute URI in `s[start, end)`; see {@link parseUri}. */
+function parseUriAt(s: string, start: number, end: number): Uri {
+  let colon = s.indexOf(':', start);
+  if (colon >= end) colon = -1;
+  if (colon <= start) fail('URI without a scheme', undefined);
+  const c0 = s.charCodeAt(start);
+  if (!((c0 >= 0x41 && c0 <= 0x5a) || (c0 >= 0x61 && c0 <= 0x7a))) fail('invalid URI scheme', undefined);
+  for (let i = start + 1; i < colon; i++) if (!has(s.charCodeAt(i), F_SCHEME)) fail('invalid URI scheme', undefined);
+  if (colon - start === 3 && (s.charCodeAt(start) | 0x20) === 0x73 && (s.charCodeAt(start + 1) | 0x20) === 0x69 && (s.charCodeAt(start + 2) | 0x20) === 0x70) {
+    // parseSipUri checks every character against the grammar itself.
+    return parseSipUri(s, 'sip', colon + 1, end);
+  }
+  if (colon - start === 4 && (s.charCodeAt(start) | 0x20) === 0x73 && (s.charCodeAt(start + 1) | 0x20) === 0x69 && (s.charCodeAt(start + 2) | 0x20) === 0x70 && (s.charCodeAt(start + 3) | 0x20) === 0x73) {
+    return parseSipUri(s, 'sips', colon + 1, end);
+  }
+  const text = start === 0 && end === s.length ? s : s.slice(start, end);
+  colon -= start;
+  for (let i = colon + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c <= SP || c === 0x3c || c === 0x3e || c === DQUOTE || c === 0x7f) fail('invalid character in URI', undefined);
+  }
+  const scheme = text.slice(0, colon).toLowerCase();
+  if (scheme === 'tel') return parseTelUri(text, colon + 1);
+  if (colon + 1 >= text.length) fail('empty URI', undefined);
+  return { kind: 'absolute', scheme, value: text.slice(colon + 1) };
+}
+
 /**
  * Parses an absolute URI: `sip:`/`sips:` (RFC 3261 §19.1: user, password, host incl. IPv6
  * references, port, parameters, headers), `tel:` (RFC 3966), any other scheme as an
  * {@link AbsoluteUri}. No LWS, `<`, `>` or `"` may appear. Throws `SipParseError` (400).
  */
 export function parseUri(text: string): Uri {
-  const colon = text.indexOf(':');
-  if (colon <= 0) fail('URI without a scheme', undefined);
-  const c0 = text.charCodeAt(0);
-  if (!((c0 >= 0x41 && c0 <= 0x5a) || (c0 >= 0x61 && c0 <= 0x7a))) fail('invalid URI scheme', undefined);
-  for (let i = 1; i < colon; i++) if (!has(text.charCodeAt(i), F_SCHEME)) fail('invalid URI scheme', undefined);
-  const scheme = colon === 3 || colon === 4 ? lowerSlice(text, 0, colon) : '';
-  // parseSipUri checks every character against the grammar itself.
-  if (scheme === 'sip' || scheme === 'sips') return parseSipUri(text, scheme, colon + 1);
-  for (let i = colon + 1; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c <= SP || c === 0x3c || c === 0x3e || c === DQUOTE || c === 0x7f) fail('invalid character in URI', undefined);
-  }
-  if (scheme === 'tel') return parseTelUri(text, colon + 1);
-  if (colon + 1 >= text.length) fail('empty URI', undefined);
-  return { kind: 'absolute', scheme: text.slice(0, colon).toLowerCase(), value: text.slice(colon + 1) };
+  return parseUriAt(text, 0, text.length);
 }
 
-function parseUriIn(text: string, header: string): Uri {
+function parseUriIn(s: string, start: number, end: number, header: string): Uri {
   try {
-    return parseUri(text);
+    return parseUriAt(s, start, end);
   } catch (e) {
     if (e instanceof SipParseError) fail(e.message, header);
     throw e;
@@ -459,51 +479,65 @@ export function uriEquals(a: Uri, b: Uri): boolean {
   return true;
 }
 
+
 // ---------------------------------------------------------------------------------------------
 // name-addr / addr-spec
 
+/** A token display name in `s[from, to)` (`*(token LWS)`, no trailing LWS): LWS runs become one SP. */
+function tokenDisplayName(s: string, from: number, to: number): string {
+  for (let k = from; k < to; k++) {
+    const c = s.charCodeAt(k);
+    if (c === HT || (c === SP && s.charCodeAt(k + 1) === SP)) return s.slice(from, to).split(/[ \t]+/).join(' ');
+  }
+  return s.slice(from, to);
+}
+
 /**
- * Reads one `( name-addr / addr-spec ) *( SEMI param )` at `i`. Stops at `,` (when `inList`) or
- * the end. Returns the value and the index after it.
+ * Reads one `( name-addr / addr-spec ) *( SEMI param )` at `i`, before `n`. Stops at `,` (when
+ * `inList`) or at `n`. Returns the value; the index after it is left in `END`.
  */
-function readNameAddr(s: string, i: number, header: string, inList: boolean): NameAddr {
-  i = skipWs(s, i);
-  if (i >= s.length) fail('empty address', header);
+function readNameAddr(s: string, i: number, n: number, header: string, inList: boolean): NameAddr {
+  i = skipWs(s, i, n);
+  if (i >= n) fail('empty address', header);
   let displayName: string | undefined;
-  let uriText: string;
+  let uriStart: number;
+  let uriEnd: number;
   let c = s.charCodeAt(i);
   if (c === DQUOTE) {
-    displayName = readQuoted(s, i, header);
-    i = END;
-    i = skipWs(s, i);
-    if (i >= s.length || s.charCodeAt(i) !== 0x3c) fail('display name not followed by <', header);
+    displayName = readQuoted(s, i, n, header);
+    i = skipWs(s, END, n);
+    if (i >= n || s.charCodeAt(i) !== 0x3c) fail('display name not followed by <', header);
     c = 0x3c;
   } else if (c !== 0x3c) {
     // A token display name (*(token LWS)), with or without LWS before "<" (RFC 4475 §3.1.1.6),
     // or an addr-spec.
     let j = i;
-    while (j < s.length) {
+    while (j < n) {
       const d = s.charCodeAt(j);
       if (has(d, F_TOKEN) || d === SP || d === HT) j++;
       else break;
     }
-    if (j < s.length && s.charCodeAt(j) === 0x3c) {
-      displayName = s.slice(i, j).trim().split(/[ \t]+/).join(' ');
+    if (j < n && s.charCodeAt(j) === 0x3c) {
+      let e = j;
+      let d: number;
+      while (e > i && ((d = s.charCodeAt(e - 1)) === SP || d === HT)) e--;
+      displayName = tokenDisplayName(s, i, e);
       i = j;
       c = 0x3c;
     }
   }
   if (c === 0x3c) {
     const close = s.indexOf('>', i + 1);
-    if (close < 0) fail('missing >', header);
-    uriText = s.slice(i + 1, close);
+    if (close < 0 || close >= n) fail('missing >', header);
     // RFC 3261 §25.1: LAQUOT = SWS "<" and RAQUOT = ">" SWS: no LWS inside the brackets
     // (RFC 4475 §3.1.2.14).
+    uriStart = i + 1;
+    uriEnd = close;
     i = close + 1;
   } else {
     // RFC 3261 §20.10: in addr-spec form, parameters after the URI are header parameters.
     let end = i;
-    while (end < s.length) {
+    while (end < n) {
       const d = s.charCodeAt(end);
       if (isWs(d) || (d === 0x2c && inList)) break;
       end++;
@@ -511,25 +545,32 @@ function readNameAddr(s: string, i: number, header: string, inList: boolean): Na
     const at = s.indexOf('@', i);
     let from = at >= 0 && at < end ? at : s.indexOf(':', i);
     if (from < 0 || from >= end) from = i;
-    let uriEnd = from;
-    while (uriEnd < end) {
-      const d = s.charCodeAt(uriEnd);
+    let ue = from;
+    while (ue < end) {
+      const d = s.charCodeAt(ue);
       if (d === 0x3b) break;
       if (d === 0x3f /* ? */ || d === 0x2c /* , */) {
         // RFC 3261 §20.10: a URI containing a comma, question mark or semicolon MUST be
         // enclosed in angle brackets (RFC 4475 §3.1.2.13).
         fail('an addr-spec whose URI contains "," or "?" must be enclosed in <>', header);
       }
-      uriEnd++;
+      ue++;
     }
-    uriText = s.slice(i, uriEnd);
-    i = uriEnd;
+    uriStart = i;
+    uriEnd = ue;
+    i = ue;
   }
-  const uri = parseUriIn(uriText, header);
+  const uri = parseUriIn(s, uriStart, uriEnd, header);
   const params: Params = new Map();
-  i = readParams(s, i, params, header, inList);
-  END = i;
+  END = readParams(s, i, n, params, header, inList);
   return { displayName, uri, params };
+}
+
+/** {@link parseNameAddr} on `s[from, to)`. */
+export function parseNameAddrAt(s: string, from: number, to: number, header: string): NameAddr {
+  const na = readNameAddr(s, from, to, header, false);
+  if (skipWs(s, END, to) !== to) fail('trailing characters after address', header);
+  return na;
 }
 
 /**
@@ -538,10 +579,19 @@ function readNameAddr(s: string, i: number, header: string, inList: boolean): Na
  * LWS collapsed to one SP. Throws `SipParseError` (400).
  */
 export function parseNameAddr(value: string, header: string): NameAddr {
-  const na = readNameAddr(value, 0, header, false);
-  const end = END;
-  if (skipWs(value, end) !== value.length) fail('trailing characters after address', header);
-  return na;
+  return parseNameAddrAt(value, 0, value.length, header);
+}
+
+/** {@link parseNameAddrList} on `s[from, to)`, appending to `out`. */
+export function parseNameAddrListAt(s: string, from: number, to: number, header: string, out: NameAddr[]): NameAddr[] {
+  let i = from;
+  for (;;) {
+    out.push(readNameAddr(s, i, to, header, true));
+    i = skipWs(s, END, to);
+    if (i >= to) return out;
+    // Here s[i] is ","
+    i++;
+  }
 }
 
 /**
@@ -549,54 +599,128 @@ export function parseNameAddr(value: string, header: string): NameAddr {
  * Commas inside quotes and `<>` do not split. Throws `SipParseError` (400).
  */
 export function parseNameAddrList(value: string, header: string): NameAddr[] {
-  const out: NameAddr[] = [];
-  let i = 0;
-  for (;;) {
-    const na = readNameAddr(value, i, header, true);
-    const end = END;
-    out.push(na);
-    i = skipWs(value, end);
-    if (i >= value.length) return out;
-    // Here value[i] is ","
-    i++;
+  return parseNameAddrListAt(value, 0, value.length, header, []);
+}
+
+/** Whether `s[from, to)` is `*` with optional LWS around it. */
+function isStar(s: string, from: number, to: number): boolean {
+  const i = skipWs(s, from, to);
+  return i < to && s.charCodeAt(i) === 0x2a && skipWs(s, i + 1, to) === to;
+}
+
+/**
+ * One line of Contact in `s[from, to)` added to `acc` (the value of the lines before it, or
+ * `undefined` for the first line); see {@link parseContact}.
+ */
+export function parseContactAt(s: string, from: number, to: number, header: string, acc: ContactValue | undefined, onlyLine: boolean): ContactValue {
+  if (isStar(s, from, to)) {
+    if (onlyLine) return { star: true };
+    fail('"*" must be the only Contact value', header);
   }
+  const out = acc === undefined || acc.star ? { star: false as const, contacts: [] as NameAddr[] } : acc;
+  if (skipWs(s, from, to) >= to) return out;
+  parseNameAddrListAt(s, from, to, header, out.contacts);
+  return out;
 }
 
 /**
  * Contact (RFC 3261 §20.10): `*` (only alone, §10.2.2) or a list of addresses over every line.
  */
 export function parseContact(lines: readonly string[], header: string): ContactValue {
-  if (lines.length === 1 && lines[0]!.trim() === '*') return { star: true };
-  const contacts: NameAddr[] = [];
-  for (const line of lines) {
-    if (line.trim() === '*') fail('"*" must be the only Contact value', header);
-    if (skipWs(line, 0) >= line.length) continue;
-    for (const c of parseNameAddrList(line, header)) contacts.push(c);
-  }
-  return { star: false, contacts };
+  let acc: ContactValue | undefined;
+  for (const line of lines) acc = parseContactAt(line, 0, line.length, header, acc, lines.length === 1);
+  return acc ?? { star: false, contacts: [] };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Via
 
-/** Reads `SWS "/" SWS` at i. */
-function expectChar(s: string, i: number, ch: number, header: string, what: string): number {
-  i = skipWs(s, i);
-  if (i >= s.length || s.charCodeAt(i) !== ch) fail(`expected ${what}`, header);
-  return skipWs(s, i + 1);
+/** Reads `SWS ch SWS` at i, before `n`. */
+function expectChar(s: string, i: number, n: number, ch: number, header: string, what: string): number {
+  i = skipWs(s, i, n);
+  if (i >= n || s.charCodeAt(i) !== ch) fail(`expected ${what}`, header);
+  return skipWs(s, i + 1, n);
 }
 
-function upperTransport(t: string): string {
-  switch (t) {
-    case 'UDP':
-    case 'TCP':
-    case 'TLS':
-    case 'WS':
-    case 'WSS':
-    case 'SCTP':
-      return t;
-    default:
-      return t.toUpperCase();
+/** The transport token at `s[from, to)`, upper-cased (constants for the usual ones). */
+function transportAt(s: string, from: number, to: number): string {
+  const len = to - from;
+  if (len === 3) {
+    const a = s.charCodeAt(from) | 0x20;
+    const b = s.charCodeAt(from + 1) | 0x20;
+    const c = s.charCodeAt(from + 2) | 0x20;
+    if (a === 0x75 && b === 0x64 && c === 0x70) return 'UDP';
+    if (a === 0x74 && b === 0x63 && c === 0x70) return 'TCP';
+    if (a === 0x74 && b === 0x6c && c === 0x73) return 'TLS';
+  }
+  return s.slice(from, to).toUpperCase();
+}
+
+/** Whether `s[i, n)` starts with `SIP/2.0/` (the usual sent-protocol, written without LWS). */
+function isSip20(s: string, i: number, n: number): boolean {
+  return (
+    i + 8 <= n &&
+    s.charCodeAt(i) === 0x53 &&
+    s.charCodeAt(i + 1) === 0x49 &&
+    s.charCodeAt(i + 2) === 0x50 &&
+    s.charCodeAt(i + 3) === 0x2f &&
+    s.charCodeAt(i + 4) === 0x32 &&
+    s.charCodeAt(i + 5) === 0x2e &&
+    s.charCodeAt(i + 6) === 0x30 &&
+    s.charCodeAt(i + 7) === 0x2f
+  );
+}
+
+/** {@link parseViaList} on `s[from, to)`, appending to `out`. */
+export function parseViaListAt(s: string, from: number, to: number, header: string, out: Via[]): Via[] {
+  let i = from;
+  for (;;) {
+    i = skipWs(s, i, to);
+    let protocol: string;
+    if (isSip20(s, i, to)) {
+      protocol = 'SIP/2.0';
+      i = skipWs(s, i + 8, to);
+    } else {
+      const name = readToken(s, i, to, header, 'protocol name');
+      i = expectChar(s, END, to, 0x2f, header, '/');
+      const version = readToken(s, i, to, header, 'protocol version');
+      i = expectChar(s, END, to, 0x2f, header, '/');
+      protocol = `${name.toUpperCase()}/${version}`;
+    }
+    const te = tokenEnd(s, i, to);
+    if (te === i) fail('expected transport', header);
+    const transport = transportAt(s, i, te);
+    i = skipWs(s, te, to);
+    if (i >= to) fail('missing sent-by', header);
+    let he: number;
+    try {
+      he = hostEnd(s, i, to);
+    } catch {
+      return fail('invalid sent-by host', header);
+    }
+    const host = s.slice(i, he);
+    i = skipWs(s, he, to);
+    let port: number | undefined;
+    if (i < to && s.charCodeAt(i) === 0x3a) {
+      i = skipWs(s, i + 1, to);
+      let pe = i;
+      let c: number;
+      while (pe < to && (c = s.charCodeAt(pe)) >= 48 && c <= 57) pe++;
+      try {
+        port = parsePort(s, i, pe);
+      } catch {
+        fail('invalid sent-by port', header);
+      }
+      i = pe;
+    }
+    const params: Params = new Map();
+    i = readParams(s, i, to, params, header, true);
+    // RFC 3581 §3: the rport parameter is empty in a request ("rport" with no value).
+    if (params.get('rport') === '') params.set('rport', null);
+    out.push({ protocol, transport, host, port, params });
+    i = skipWs(s, i, to);
+    if (i >= to) return out;
+    i++; // the ","
   }
 }
 
@@ -606,75 +730,43 @@ function upperTransport(t: string): string {
  * upper-cased; `rport` without a value (RFC 3581 §3) is `null`. Throws `SipParseError` (400).
  */
 export function parseViaList(value: string, header: string): Via[] {
-  const out: Via[] = [];
-  let i = 0;
-  for (;;) {
-    const name = readToken(value, i, header, 'protocol name');
-    i = expectChar(value, END, 0x2f, header, '/');
-    const version = readToken(value, i, header, 'protocol version');
-    i = expectChar(value, END, 0x2f, header, '/');
-    const transport = readToken(value, i, header, 'transport');
-    i = skipWs(value, END);
-    if (i >= value.length) fail('missing sent-by', header);
-    let he: number;
-    try {
-      he = hostEnd(value, i);
-    } catch {
-      return fail('invalid sent-by host', header);
-    }
-    const host = value.slice(i, he);
-    i = skipWs(value, he);
-    let port: number | undefined;
-    if (i < value.length && value.charCodeAt(i) === 0x3a) {
-      i = skipWs(value, i + 1);
-      let pe = i;
-      while (pe < value.length && value.charCodeAt(pe) >= 48 && value.charCodeAt(pe) <= 57) pe++;
-      try {
-        port = parsePort(value, i, pe);
-      } catch {
-        fail('invalid sent-by port', header);
-      }
-      i = pe;
-    }
-    const params: Params = new Map();
-    i = readParams(value, i, params, header, true);
-    // RFC 3581 §3: the rport parameter is empty in a request ("rport" with no value).
-    if (params.get('rport') === '') params.set('rport', null);
-    const protocol = name === 'SIP' && version === '2.0' ? 'SIP/2.0' : `${name.toUpperCase()}/${version}`;
-    out.push({ protocol, transport: upperTransport(transport), host, port, params });
-    i = skipWs(value, i);
-    if (i >= value.length) return out;
-    i++; // the ","
-  }
+  return parseViaListAt(value, 0, value.length, header, []);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Scalars
 
-/** Call-ID (RFC 3261 §20.8): `word [ "@" word ]`, compared case-sensitively. */
-export function parseCallId(value: string, header: string): string {
-  const v = value.trim();
-  if (v.length === 0) fail('empty Call-ID', header);
+/** {@link parseCallId} on `s[from, to)`. */
+export function parseCallIdAt(s: string, from: number, to: number, header: string): string {
+  from = skipWs(s, from, to);
+  while (to > from && isWs(s.charCodeAt(to - 1))) to--;
+  if (to === from) fail('empty Call-ID', header);
   let at = false;
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
     if (c === 0x40) {
-      if (at || i === 0 || i === v.length - 1) fail('invalid Call-ID', header);
+      if (at || i === from || i === to - 1) fail('invalid Call-ID', header);
       at = true;
-    } else if (!has(c, F_WORD)) {
+    } else if (c >= 128 || (CLASS[c]! & F_WORD) === 0) {
       fail(`invalid character in Call-ID`, header);
     }
   }
-  return v;
+  return from === 0 && to === s.length ? s : s.slice(from, to);
 }
 
-/** A decimal integer of 1*DIGIT in [0, max], or fails. */
-function parseDecimal(s: string, header: string, max: number, what: string): number {
-  const v = s.trim();
-  if (v.length === 0) fail(`empty ${what}`, header);
+/** Call-ID (RFC 3261 §20.8): `word [ "@" word ]`, compared case-sensitively. */
+export function parseCallId(value: string, header: string): string {
+  return parseCallIdAt(value, 0, value.length, header);
+}
+
+/** A decimal integer of 1*DIGIT in [0, max] in `s[from, to)` (LWS around it allowed), or fails. */
+function parseDecimalAt(s: string, from: number, to: number, header: string, max: number, what: string): number {
+  from = skipWs(s, from, to);
+  while (to > from && isWs(s.charCodeAt(to - 1))) to--;
+  if (to === from) fail(`empty ${what}`, header);
   let n = 0;
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i) - 48;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i) - 48;
     if (c < 0 || c > 9) fail(`invalid ${what}`, header);
     n = n * 10 + c;
     if (n > max) fail(`${what} out of range`, header);
@@ -682,21 +774,32 @@ function parseDecimal(s: string, header: string, max: number, what: string): num
   return n;
 }
 
+/** A decimal integer of 1*DIGIT in [0, max], or fails. */
+function parseDecimal(s: string, header: string, max: number, what: string): number {
+  return parseDecimalAt(s, 0, s.length, header, max, what);
+}
+
 const UINT32_MAX = 0xffff_ffff;
+
+/** {@link parseCSeq} on `s[from, to)`. */
+export function parseCSeqAt(s: string, from: number, to: number, header: string): CSeq {
+  from = skipWs(s, from, to);
+  while (to > from && isWs(s.charCodeAt(to - 1))) to--;
+  let i = from;
+  while (i < to && !isWs(s.charCodeAt(i))) i++;
+  const seq = parseDecimalAt(s, from, i, header, UINT32_MAX, 'CSeq number');
+  i = skipWs(s, i, to);
+  if (i === to) fail('invalid CSeq method', header);
+  for (let k = i; k < to; k++) if (!has(s.charCodeAt(k), F_TOKEN)) fail('invalid CSeq method', header);
+  return { seq, method: s.slice(i, to) };
+}
 
 /**
  * CSeq (RFC 3261 §20.16): sequence number < 2**31 per §8.1.1.5 for what we send, and any 32-bit
  * unsigned value accepted (§25.1: 1*DIGIT; RFC 4475 §3.1.2.4: >2**32-1 is a 400).
  */
 export function parseCSeq(value: string, header: string): CSeq {
-  const s = value.trim();
-  let i = 0;
-  while (i < s.length && !isWs(s.charCodeAt(i))) i++;
-  const seq = parseDecimal(s.slice(0, i), header, UINT32_MAX, 'CSeq number');
-  i = skipWs(s, i);
-  const method = s.slice(i);
-  if (!isTokenString(method)) fail('invalid CSeq method', header);
-  return { seq, method };
+  return parseCSeqAt(value, 0, value.length, header);
 }
 
 /** Max-Forwards (RFC 3261 §20.22): 0-255 (leading zeros allowed, RFC 4475 §3.1.1.1). */
@@ -723,20 +826,20 @@ export function parseDeltaSeconds(value: string, header: string): number {
 // Media types
 
 function readMediaType(s: string, i: number, header: string, inList: boolean): [MediaType, number] {
-  i = skipWs(s, i);
-  const type = readToken(s, i, header, 'media type');
-  i = expectChar(s, END, 0x2f, header, '/');
-  const subtype = readToken(s, i, header, 'media subtype');
+  i = skipWs(s, i, s.length);
+  const type = readToken(s, i, s.length, header, 'media type');
+  i = expectChar(s, END, s.length, 0x2f, header, '/');
+  const subtype = readToken(s, i, s.length, header, 'media subtype');
   i = END;
   const params: Params = new Map();
-  i = readParams(s, i, params, header, inList);
+  i = readParams(s, i, s.length, params, header, inList);
   return [{ type: type.toLowerCase(), subtype: subtype.toLowerCase(), params }, i];
 }
 
 /** Content-Type (RFC 3261 §20.15): `type/subtype *(;param)`, type and subtype lower-cased. */
 export function parseMediaType(value: string, header: string): MediaType {
   const [m, end] = readMediaType(value, 0, header, false);
-  if (skipWs(value, end) !== value.length) fail('trailing characters after media type', header);
+  if (skipWs(value, end, value.length) !== value.length) fail('trailing characters after media type', header);
   return m;
 }
 
@@ -746,15 +849,15 @@ export function parseMediaType(value: string, header: string): MediaType {
  */
 export function parseMediaTypeList(value: string, header: string): MediaType[] {
   const out: MediaType[] = [];
-  let i = skipWs(value, 0);
+  let i = skipWs(value, 0, value.length);
   while (i < value.length) {
     if (value.charCodeAt(i) === 0x2c) {
-      i = skipWs(value, i + 1);
+      i = skipWs(value, i + 1, value.length);
       continue;
     }
     const [m, end] = readMediaType(value, i, header, true);
     out.push(m);
-    i = skipWs(value, end);
+    i = skipWs(value, end, value.length);
   }
   return out;
 }
@@ -768,18 +871,18 @@ export function parseMediaTypeList(value: string, header: string): MediaType[] {
  * (RFC 4475 §3.3.7); a param without `=` (token68 style) is kept with an empty value.
  */
 export function parseAuth(value: string, header: string): AuthValue {
-  let i = skipWs(value, 0);
-  const scheme = readToken(value, i, header, 'auth scheme');
+  let i = skipWs(value, 0, value.length);
+  const scheme = readToken(value, i, value.length, header, 'auth scheme');
   i = END;
   const params = new Map<string, string>();
   for (;;) {
-    i = skipWs(value, i);
+    i = skipWs(value, i, value.length);
     if (i >= value.length) break;
     if (value.charCodeAt(i) === 0x2c) {
       i++;
       continue;
     }
-    const ne = tokenEnd(value, i);
+    const ne = tokenEnd(value, i, value.length);
     if (ne === i) {
       // token68 (e.g. Basic credentials): keep it as a value-less parameter.
       let e = i;
@@ -789,11 +892,11 @@ export function parseAuth(value: string, header: string): AuthValue {
       continue;
     }
     const name = value.slice(i, ne).toLowerCase();
-    i = skipWs(value, ne);
+    i = skipWs(value, ne, value.length);
     if (i < value.length && value.charCodeAt(i) === 0x3d) {
-      i = skipWs(value, i + 1);
+      i = skipWs(value, i + 1, value.length);
       if (i < value.length && value.charCodeAt(i) === DQUOTE) {
-        const v = readQuoted(value, i, header);
+        const v = readQuoted(value, i, value.length, header);
         i = END;
         params.set(name, v);
       } else {
@@ -805,7 +908,7 @@ export function parseAuth(value: string, header: string): AuthValue {
     } else {
       params.set(name, '');
     }
-    i = skipWs(value, i);
+    i = skipWs(value, i, value.length);
     if (i < value.length && value.charCodeAt(i) !== 0x2c) fail('expected "," between auth-params', header);
   }
   return { scheme, params };
@@ -816,9 +919,9 @@ export function parseAuth(value: string, header: string): AuthValue {
 
 /** A token followed by header parameters, nothing else. */
 function tokenWithParams(value: string, header: string, what: string): [string, Params] {
-  const token = readToken(value, 0, header, what);
+  const token = readToken(value, 0, value.length, header, what);
   const params: Params = new Map();
-  readParams(value, END, params, header, false);
+  readParams(value, END, value.length, params, header, false);
   return [token, params];
 }
 
@@ -868,13 +971,13 @@ export function parseReferSub(value: string, header: string): boolean {
  * required, `early-only` is a flag. Other parameters are kept in `params`.
  */
 export function parseReplaces(value: string, header: string): ReplacesValue {
-  let i = skipWs(value, 0);
+  let i = skipWs(value, 0, value.length);
   let e = i;
   while (e < value.length && value.charCodeAt(e) !== 0x3b && !isWs(value.charCodeAt(e))) e++;
   const callId = parseCallId(value.slice(i, e), header);
   i = e;
   const params: Params = new Map();
-  readParams(value, i, params, header, false);
+  readParams(value, i, value.length, params, header, false);
   const toTag = params.get('to-tag');
   const fromTag = params.get('from-tag');
   if (typeof toTag !== 'string' || typeof fromTag !== 'string' || !toTag || !fromTag) {
@@ -905,10 +1008,10 @@ export function parseReferToReplaces(uri: Uri): ReplacesValue | undefined {
 /** Call-Info / Alert-Info (RFC 3261 §20.9, §20.4): comma-separated `<uri> *(;param)`. */
 export function parseInfoList(value: string, header: string): InfoValue[] {
   const out: InfoValue[] = [];
-  let i = skipWs(value, 0);
+  let i = skipWs(value, 0, value.length);
   while (i < value.length) {
     if (value.charCodeAt(i) === 0x2c) {
-      i = skipWs(value, i + 1);
+      i = skipWs(value, i + 1, value.length);
       continue;
     }
     if (value.charCodeAt(i) !== 0x3c) fail('expected <', header);
@@ -917,9 +1020,9 @@ export function parseInfoList(value: string, header: string): InfoValue[] {
     const uri = value.slice(i + 1, close);
     if (uri.length === 0 || /[\s<"]/.test(uri)) fail('invalid URI', header);
     const params: Params = new Map();
-    i = readParams(value, close + 1, params, header, true);
+    i = readParams(value, close + 1, value.length, params, header, true);
     out.push({ uri, params });
-    i = skipWs(value, i);
+    i = skipWs(value, i, value.length);
   }
   return out;
 }
@@ -927,29 +1030,29 @@ export function parseInfoList(value: string, header: string): InfoValue[] {
 /** Reason (RFC 3326 §2): comma-separated `protocol *(;reason-params)` (`SIP;cause=200;text="..."`). */
 export function parseReasonList(value: string, header: string): ReasonValue[] {
   const out: ReasonValue[] = [];
-  let i = skipWs(value, 0);
+  let i = skipWs(value, 0, value.length);
   while (i < value.length) {
     if (value.charCodeAt(i) === 0x2c) {
-      i = skipWs(value, i + 1);
+      i = skipWs(value, i + 1, value.length);
       continue;
     }
-    const protocol = readToken(value, i, header, 'protocol');
+    const protocol = readToken(value, i, value.length, header, 'protocol');
     i = END;
     const params: Params = new Map();
-    i = readParams(value, i, params, header, true);
+    i = readParams(value, i, value.length, params, header, true);
     out.push({ protocol, params });
-    i = skipWs(value, i);
+    i = skipWs(value, i, value.length);
   }
   return out;
 }
 
 /** Retry-After (RFC 3261 §20.33): `delta-seconds [ comment ] *( SEMI retry-param )`. */
 export function parseRetryAfter(value: string, header: string): RetryAfterValue {
-  let i = skipWs(value, 0);
+  let i = skipWs(value, 0, value.length);
   let e = i;
   while (e < value.length && value.charCodeAt(e) >= 48 && value.charCodeAt(e) <= 57) e++;
   const seconds = parseDeltaSeconds(value.slice(i, e), header);
-  i = skipWs(value, e);
+  i = skipWs(value, e, value.length);
   let comment: string | undefined;
   if (i < value.length && value.charCodeAt(i) === 0x28 /* ( */) {
     // RFC 3261 §25.1: comment = LPAREN *(ctext / quoted-pair / comment) RPAREN
@@ -966,6 +1069,6 @@ export function parseRetryAfter(value: string, header: string): RetryAfterValue 
     i = j + 1;
   }
   const params: Params = new Map();
-  readParams(value, i, params, header, false);
+  readParams(value, i, value.length, params, header, false);
   return { seconds, comment, params };
 }

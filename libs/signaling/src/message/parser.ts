@@ -6,7 +6,7 @@
  * on.
  */
 import { SipLimitError, SipParseError } from './errors';
-import { COMPACT_FORMS, canonicalHeaderName } from './header-names';
+import { COMPACT_FORMS, canonicalHeaderName, headerKey, internString } from './header-names';
 import { SipHeaders, type HeaderField } from './headers';
 import { SipRequest, SipResponse, type SipMessage } from './message';
 import { parseContentLength, parseUri } from './parse-values';
@@ -53,7 +53,7 @@ function headerNames(raw: string): readonly [string, string] {
     const lower = raw.toLowerCase();
     // RFC 3261 §7.3.3: compact forms are equivalent to the long names.
     const key = lower.length === 1 ? (COMPACT_FORMS[lower] ?? lower) : lower;
-    hit = [canonicalHeaderName(raw), key] as const;
+    hit = [canonicalHeaderName(raw), internString(key)] as const;
     if (NAME_CACHE.size < NAME_CACHE_MAX) NAME_CACHE.set(raw, hit);
   }
   return hit;
@@ -62,7 +62,7 @@ function headerNames(raw: string): readonly [string, string] {
 /**
  * Frequent header names, found without slicing or hashing the name: candidates by (lower-case
  * first letter, length), then a case-insensitive compare. Entries: [lower-case spelling,
- * canonical name, key].
+ * canonical name, key]; keys are internalized so that lookups by key compare by identity.
  */
 const KNOWN: ((readonly [string, string, string])[] | undefined)[] = new Array<undefined>(128 * 64).fill(undefined);
 for (const n of [
@@ -78,21 +78,23 @@ for (const n of [
   const lower = n.toLowerCase();
   const k = lower.charCodeAt(0) * 64 + lower.length;
   const list = KNOWN[k] ?? (KNOWN[k] = []);
-  list.push([lower, canonicalHeaderName(n), lower.length === 1 ? COMPACT_FORMS[lower]! : lower]);
+  list.push([lower, internString(canonicalHeaderName(n)), headerKey(n)]);
 }
 
-/** The [canonical, key] of a frequent header name at head[from, to), or undefined. */
+/** The [lower-case, canonical, key] of a frequent header name at head[from, to), or undefined. */
 function knownName(head: string, from: number, to: number): readonly [string, string, string] | undefined {
   const len = to - from;
-  if (len > 63) return undefined;
+  if (len > 63 || len === 0) return undefined;
   const first = head.charCodeAt(from) | 0x20;
   if (first >= 128) return undefined;
   const list = KNOWN[first * 64 + len];
   if (list === undefined) return undefined;
-  outer: for (const e of list) {
+  outer: for (let k = 0; k < list.length; k++) {
+    const e = list[k]!;
     const lower = e[0];
-    for (let i = 0; i < len; i++) {
-      // `| 0x20` lower-cases letters; names are tokens, so no other char can collide.
+    for (let i = 1; i < len; i++) {
+      // `| 0x20` lower-cases letters; the known names are made of letters and "-", and no
+      // other character becomes a letter or "-" that way (0x0d, CR, is refused by the caller).
       if ((head.charCodeAt(from + i) | 0x20) !== lower.charCodeAt(i)) continue outer;
     }
     return e;
@@ -111,60 +113,41 @@ const CRLFCRLF = Buffer.from('\r\n\r\n');
 const LFLF = Buffer.from('\n\n');
 
 /**
- * Parses one SIP message (RFC 3261 §7) from `data`.
- *
- * - Start line: `Method SP Request-URI SP SIP-Version` or `SIP-Version SP Status-Code SP
- *   Reason-Phrase`, single SPs only (RFC 4475 §3.1.2.9, §3.1.2.10); the Request-URI must be an
- *   absolute URI without LWS or `<>` and, for SIP URIs, without headers (RFC 4475 §3.1.2.7,
- *   §3.1.2.8, §3.1.2.11); status codes outside 100-699 are refused (§3.1.2.19); an unknown
- *   SIP version is a `SipParseError` with status 505 (§3.1.2.16).
- * - Headers: folded lines joined with one SP (§7.3.1), compact names expanded (§7.3.3), values
- *   trimmed, empty values kept. Leading CRLFs before the start line are skipped (§7.5).
- * - Body: by Content-Length (see {@link ParseMessageOptions.datagram}); a Content-Length larger
- *   than the data is an error (RFC 4475 §3.1.2.2). The body is a view into `data`.
- *
- * Header values are parsed lazily: malformed headers surface when read through `msg.get(H.x)`
- * or by `checkMessage`. Throws `SipParseError` on malformed input and `SipLimitError` (a
- * `SipParseError`) when a limit is exceeded; never anything else.
+ * How much of a message is decoded for the first look at its header section: heads are rarely
+ * longer, and decoding all of a large body to find the end of the head would be wasted.
  */
-export function parseMessage(data: Buffer, options?: ParseMessageOptions): SipMessage {
-  const limits = options?.limits ? { ...DEFAULT_PARSE_LIMITS, ...options.limits } : DEFAULT_PARSE_LIMITS;
-  const datagram = options?.datagram ?? true;
-  if (data.length > limits.maxMessageSize) {
-    throw new SipLimitError(`message of ${data.length} bytes exceeds ${limits.maxMessageSize}`, { name: 'maxMessageSize', max: limits.maxMessageSize, actual: data.length });
-  }
-  // RFC 3261 §7.5: implementations processing SIP messages over stream-oriented transports MUST
-  // ignore any CRLF appearing before the start-line.
-  let start = 0;
-  while (start < data.length && (data[start] === CR || data[start] === LF)) start++;
-  if (start >= data.length) throw bad('empty message', start);
+const HEAD_WINDOW = 4096;
 
-  // DEVIATION(RFC 3261 §7): a message whose first line ends with a bare LF is read with LF line
-  // ends throughout (tolerated for hand-written peers and logs).
-  const firstLf = data.indexOf(LF, start);
-  const crlf = firstLf > start && data[firstLf - 1] === CR;
-  let headEnd = firstLf < 0 ? -1 : data.indexOf(crlf ? CRLFCRLF : LFLF, firstLf - (crlf ? 1 : 0));
-  let bodyStart = headEnd + (crlf ? 4 : 2);
-  if (headEnd < 0) {
-    // DEVIATION(RFC 3261 §7): a datagram whose last header line ends with a line end but lacks
-    // the empty line is read as a message without body (broken peers do this; RFC 4475
-    // §3.1.2.15 as archived ends that way).
-    if (!datagram || firstLf < 0 || data[data.length - 1] !== LF) throw bad('no empty line after the header section', data.length);
-    headEnd = data.length - (crlf && data[data.length - 2] === CR ? 2 : 1);
-    bodyStart = data.length;
-  }
-  // The empty line belongs to the last header line; `head` ends with that line's content.
-  const head = data.toString('utf8', start, headEnd);
+// Results of scanHead (module state instead of a result object on the hot path).
+let HEAD_FIELDS: HeaderField[] = [];
+let HEAD_CL: string[] | undefined;
+let HEAD_START_LINE_END = 0;
+let HEAD_BODY = 0;
 
+/**
+ * Reads the header section of `text` (the message from its start line on): the start line's end,
+ * every header field, the Content-Length values; stops after the empty line. Returns false when
+ * `text` ends before the empty line and is not `complete` (the caller decodes more and retries).
+ * Offsets in errors are relative to `text`'s start; `base` is added.
+ */
+function scanHead(text: string, complete: boolean, crlf: boolean, datagram: boolean, limits: Readonly<ParseLimits>, base: number): boolean {
+  const n = text.length;
   // --- start line
-  let lineEnd = head.indexOf('\n');
-  if (lineEnd < 0) lineEnd = head.length;
-  const startLineEnd = lineEnd > 0 && head.charCodeAt(lineEnd - 1) === CR ? lineEnd - 1 : lineEnd;
+  const lineEnd = text.indexOf('\n');
+  if (lineEnd < 0) {
+    if (!complete) return false;
+    throw bad('no empty line after the header section', base + n);
+  }
+  const startLineEnd = lineEnd > 0 && text.charCodeAt(lineEnd - 1) === CR ? lineEnd - 1 : lineEnd;
   if (startLineEnd > limits.maxLineLength) {
     throw new SipLimitError('start line too long', { name: 'maxLineLength', max: limits.maxLineLength, actual: startLineEnd });
   }
-  const startLine = head.slice(0, startLineEnd);
-  if (startLine.indexOf('\r') >= 0) throw bad('bare CR in the start line', 0);
+  // A bare CR inside a line is no line end (RFC 3261 §7: lines end with CRLF); refusing it
+  // keeps it from turning into one in a peer that re-reads our serialization.
+  let nextCr = text.indexOf('\r');
+  if (nextCr < 0) nextCr = n;
+  if (nextCr < startLineEnd) throw bad('bare CR in the start line', base + nextCr);
+  HEAD_START_LINE_END = startLineEnd;
 
   // --- header lines, one pass
   const fields: HeaderField[] = [];
@@ -173,22 +156,39 @@ export function parseMessage(data: Buffer, options?: ParseMessageOptions): SipMe
   let pendingKey = '';
   let pendingValue = '';
   let havePending = false;
+  let prevCrlf = startLineEnd < lineEnd;
   let pos = lineEnd + 1;
-  while (pos <= head.length) {
-    let nl = head.indexOf('\n', pos);
-    if (nl < 0) nl = head.length;
+  for (;;) {
+    const nl = pos < n ? text.indexOf('\n', pos) : -1;
+    if (nl < 0) {
+      if (!complete) return false;
+      // DEVIATION(RFC 3261 §7): a datagram whose last header line ends with a line end but lacks
+      // the empty line is read as a message without body (broken peers do this; RFC 4475
+      // §3.1.2.15 as archived ends that way).
+      if (!datagram || pos < n) throw bad('no empty line after the header section', base + n);
+      HEAD_BODY = n;
+      break;
+    }
     let end = nl;
-    if (end > pos && head.charCodeAt(end - 1) === CR) end--;
-    // A bare CR inside a line is no line end (RFC 3261 §7: lines end with CRLF); refusing it
-    // keeps it from turning into one in a peer that re-reads our serialization.
-    const cr = head.indexOf('\r', pos);
-    if (cr >= 0 && cr < end) throw bad('bare CR in a header line', cr);
-    const first = head.charCodeAt(pos);
+    const lineCrlf = end > pos && text.charCodeAt(end - 1) === CR;
+    if (lineCrlf) end--;
+    if (end === pos && (crlf ? lineCrlf && prevCrlf : nl === pos)) {
+      // The empty line: the end of the header section.
+      HEAD_BODY = nl + 1;
+      break;
+    }
+    prevCrlf = lineCrlf;
+    if (nextCr < pos) {
+      nextCr = text.indexOf('\r', pos);
+      if (nextCr < 0) nextCr = n;
+    }
+    if (nextCr < end) throw bad('bare CR in a header line', base + nextCr);
+    const first = text.charCodeAt(pos);
     if (first === SP || first === HT) {
       // RFC 3261 §7.3.1: a header field value can be extended over multiple lines by preceding
       // each extra line with at least one SP or horizontal tab; that LWS is equivalent to a SP.
-      if (!havePending) throw bad('continuation line without a header', pos);
-      const cont = trimWs(head, pos, end);
+      if (!havePending) throw bad('continuation line without a header', base + pos);
+      const cont = trimWs(text, pos, end);
       if (cont.length) pendingValue = pendingValue.length ? `${pendingValue} ${cont}` : cont;
       if (pendingValue.length > limits.maxLineLength) {
         throw new SipLimitError('folded header too long', { name: 'maxLineLength', max: limits.maxLineLength, actual: pendingValue.length });
@@ -202,20 +202,22 @@ export function parseMessage(data: Buffer, options?: ParseMessageOptions): SipMe
         throw new SipLimitError('header line too long', { name: 'maxLineLength', max: limits.maxLineLength, actual: end - pos });
       }
       // RFC 3261 §7.3.1: header-name HCOLON, HCOLON = *( SP / HTAB ) ":" SWS; the name is a token.
-      let ne = pos;
+      const colon = text.indexOf(':', pos);
+      if (colon < 0 || colon >= end) throw bad('malformed header line (expected token ":")', base + pos);
+      let ne = colon;
       let c: number;
-      while (ne < end && (c = head.charCodeAt(ne)) < 128 && TOKEN[c] === 1) ne++;
-      let colon = ne;
-      while (colon < end && ((c = head.charCodeAt(colon)) === SP || c === HT)) colon++;
-      if (ne === pos || colon >= end || head.charCodeAt(colon) !== 0x3a) throw bad('malformed header line (expected token ":")', pos);
-      const known = knownName(head, pos, ne);
+      while (ne > pos && ((c = text.charCodeAt(ne - 1)) === SP || c === HT)) ne--;
+      const known = knownName(text, pos, ne);
       if (known !== undefined) {
         pendingName = known[1];
         pendingKey = known[2];
       } else {
-        [pendingName, pendingKey] = headerNames(head.slice(pos, ne));
+        if (!isToken(text, pos, ne)) throw bad('malformed header line (expected token ":")', base + pos);
+        const names = headerNames(text.slice(pos, ne));
+        pendingName = names[0];
+        pendingKey = names[1];
       }
-      pendingValue = trimWs(head, colon + 1, end);
+      pendingValue = trimWs(text, colon + 1, end);
       havePending = true;
     }
     pos = nl + 1;
@@ -224,7 +226,80 @@ export function parseMessage(data: Buffer, options?: ParseMessageOptions): SipMe
     pushField(fields, pendingName, pendingKey, pendingValue, limits);
     if (pendingKey === 'content-length') (clValues ??= []).push(pendingValue);
   }
+  HEAD_FIELDS = fields;
+  HEAD_CL = clValues;
+  return true;
+}
 
+/**
+ * Parses one SIP message (RFC 3261 §7) from `data`.
+ *
+ * - Start line: `Method SP Request-URI SP SIP-Version` or `SIP-Version SP Status-Code SP
+ *   Reason-Phrase`, single SPs only (RFC 4475 §3.1.2.9, §3.1.2.10); the Request-URI must be an
+ *   absolute URI without LWS or `<>` and, for SIP URIs, without headers (RFC 4475 §3.1.2.7,
+ *   §3.1.2.8, §3.1.2.11); status codes outside 100-699 are refused (§3.1.2.19); an unknown
+ *   SIP version is a `SipParseError` with status 505 (§3.1.2.16).
+ * - Headers: folded lines joined with one SP (§7.3.1), compact names expanded (§7.3.3), values
+ *   trimmed, empty values kept. Leading CRLFs before the start line are skipped (§7.5). The
+ *   header section is read as UTF-8.
+ * - Body: by Content-Length (see {@link ParseMessageOptions.datagram}); a Content-Length larger
+ *   than the data is an error (RFC 4475 §3.1.2.2). The body is a view into `data`.
+ *
+ * Header values are parsed lazily: malformed headers surface when read through `msg.get(H.x)`
+ * or by `checkMessage`. Throws `SipParseError` on malformed input and `SipLimitError` (a
+ * `SipParseError`) when a limit is exceeded; never anything else.
+ */
+export function parseMessage(data: Buffer, options?: ParseMessageOptions): SipMessage {
+  const limits = options?.limits ? { ...DEFAULT_PARSE_LIMITS, ...options.limits } : DEFAULT_PARSE_LIMITS;
+  const datagram = options?.datagram ?? true;
+  const total = data.length;
+  if (total > limits.maxMessageSize) {
+    throw new SipLimitError(`message of ${total} bytes exceeds ${limits.maxMessageSize}`, { name: 'maxMessageSize', max: limits.maxMessageSize, actual: total });
+  }
+  // RFC 3261 §7.5: implementations processing SIP messages over stream-oriented transports MUST
+  // ignore any CRLF appearing before the start-line.
+  let start = 0;
+  while (start < total && (data[start] === CR || data[start] === LF)) start++;
+  if (start >= total) throw bad('empty message', start);
+
+  // DEVIATION(RFC 3261 §7): a message whose first line ends with a bare LF is read with LF line
+  // ends throughout (tolerated for hand-written peers and logs).
+  const firstLf = data.indexOf(LF, start);
+  const crlf = firstLf > start && data[firstLf - 1] === CR;
+
+  // The header section is decoded once, a window of the message first (all of it when the head
+  // is longer). When the text has one character per octet (ASCII, the usual case), offsets in it
+  // are octet offsets and the end of the head found in it is where the body starts.
+  let bodyStart = -1;
+  let windowEnd = Math.min(total, start + HEAD_WINDOW);
+  let text: string;
+  for (;;) {
+    text = data.toString('utf8', start, windowEnd);
+    if (text.length !== windowEnd - start) break;
+    if (scanHead(text, windowEnd === total, crlf, datagram, limits, start)) {
+      bodyStart = start + HEAD_BODY;
+      break;
+    }
+    windowEnd = total;
+  }
+  if (bodyStart < 0) {
+    // Octets above 0x7f (UTF-8 in the head, or a body that is not ASCII): find the empty line
+    // among the octets, then read the head decoded on its own.
+    const headEnd = firstLf < 0 ? -1 : data.indexOf(crlf ? CRLFCRLF : LFLF, firstLf - (crlf ? 1 : 0));
+    bodyStart = headEnd + (crlf ? 4 : 2);
+    if (headEnd < 0) {
+      // DEVIATION(RFC 3261 §7): see scanHead (a datagram without the empty line).
+      if (!datagram || firstLf < 0 || data[total - 1] !== LF) throw bad('no empty line after the header section', total);
+      bodyStart = total;
+    }
+    text = data.toString('utf8', start, bodyStart);
+    scanHead(text, true, crlf, datagram, limits, start);
+  }
+  const fields = HEAD_FIELDS;
+  const clValues = HEAD_CL;
+  HEAD_FIELDS = [];
+  HEAD_CL = undefined;
+  const startLine = text.slice(0, HEAD_START_LINE_END);
   // --- body (RFC 3261 §18.3, §20.14)
   let body: Buffer;
   let length: number | undefined;

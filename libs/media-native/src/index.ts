@@ -47,3 +47,39 @@ export function listCodecs(): CodecDescription[] {
 export function buildFeatures(): Readonly<Record<string, boolean>> {
   return Object.freeze({ ...loadNative().buildInfo().features });
 }
+
+export { NativeEngineError } from './errors';
+export {
+  AudioDevice,
+  AudioSource,
+  AudioSink,
+  NullSource,
+  NullSink,
+  ToneSource,
+  WavFileSource,
+  WavFileSink,
+  MemorySource,
+  MemorySink,
+  SoundSource,
+  SoundSink,
+  AudioDeviceWatcher,
+  type AudioDeviceInfo,
+  audioDeviceSupport,
+  listAudioDevices,
+  selectAudioDevice,
+} from './devices';
+export {
+  MediaEngine,
+  type MediaEngineOptions,
+  MediaStream,
+  type MediaStreamOptions,
+  type MediaStreamUpdate,
+  type MediaStreamStats,
+  type MediaCodec,
+  type MediaSrtp,
+  type MediaRemote,
+  type MediaDirection,
+  type DtmfReceivedEvent,
+  Conference,
+  generateSrtpKey,
+} from './engine';

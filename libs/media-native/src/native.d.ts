@@ -14,8 +14,215 @@ export interface NativeCodecInfo {
   unavailableReason: string;
 }
 
+/** A thrown native failure: a plain Error with where it came from. */
+export interface NativeErrorShape {
+  message: string;
+  operation?: string;
+  location?: string;
+}
+
+export interface NativeEngineOptions {
+  portMin?: number;
+  portMax?: number;
+  threads?: number;
+  tickMs?: number;
+  jitterMinMs?: number;
+  jitterMaxMs?: number;
+  cname?: string;
+}
+
+export interface NativeCodecSpec {
+  name: string;
+  payloadType?: number;
+  clockRate?: number;
+  channels?: number;
+  fmtp?: string;
+  ptimeMs?: number;
+}
+
+export interface NativeSrtpSpec {
+  suite: string;
+  localKey: string;
+  remoteKey: string;
+}
+
+export type NativeDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+
+export interface NativeStreamOptions {
+  localAddress?: string;
+  localPort?: number;
+  codec: NativeCodecSpec;
+  telephoneEventPayloadType?: number;
+  remoteAddress?: string;
+  remotePort?: number;
+  remoteRtcpPort?: number;
+  rtcpMux?: boolean;
+  direction?: NativeDirection;
+  latch?: boolean;
+  srtp?: NativeSrtpSpec;
+  source?: NativeDevice;
+  sink?: NativeDevice;
+  inactivityTimeoutMs?: number;
+  statsIntervalMs?: number;
+  jitterMinMs?: number;
+  jitterMaxMs?: number;
+  conference?: number;
+}
+
+export interface NativeStreamUpdate {
+  codec?: NativeCodecSpec;
+  telephoneEventPayloadType?: number;
+  remoteAddress?: string;
+  remotePort?: number;
+  remoteRtcpPort?: number;
+  direction?: NativeDirection;
+  srtp?: NativeSrtpSpec;
+}
+
+export interface NativeJitterStats {
+  packetsReceived: number;
+  packetsPlayed: number;
+  lost: number;
+  late: number;
+  concealedFrames: number;
+  fecRecovered: number;
+  discarded: number;
+  reordered: number;
+  duplicated: number;
+  silenceFrames: number;
+  currentDelayMs: number;
+  targetDelayMs: number;
+  maxJitterMs: number;
+}
+
+export interface NativeStats {
+  gotLocalStat: boolean;
+  localFracLost: number;
+  localJitterMs: number;
+  localOctCount: number;
+  localPktCount: number;
+  localTotalLost: number;
+  gotRemoteRR: boolean;
+  remoteFracLost: number;
+  remoteJitterMs: number;
+  remoteTotalLost: number;
+  gotRemoteSR: boolean;
+  remoteOctCount: number;
+  remotePktCount: number;
+  packetsSent: number;
+  bytesSent: number;
+  packetsReceived: number;
+  bytesReceived: number;
+  packetsLost: number;
+  jitterMs: number;
+  rttMs: number;
+  codec: string;
+  jitterBufferDelayMs: number;
+  jitterBufferLate: number;
+  jitterBufferConcealed: number;
+  rWholeCall: number;
+  mosWholeCall: number;
+  rInterval: number;
+  mosInterval: number;
+  jitterBuffer: NativeJitterStats;
+  srtp: { rtpProtected: number; rtpUnprotected: number; authFailures: number; replayFailures: number; otherFailures: number };
+  localSsrc: number;
+  remoteSsrc: number;
+  receiving: boolean;
+  malformedPackets: number;
+  otherPayloadPackets: number;
+  rtcpSent: number;
+  rtcpReceived: number;
+  malformedRtcp: number;
+  dtmfPacketsSent: number;
+  dtmfEventsReceived: number;
+  sendErrors: number;
+  ssrcChanges: number;
+}
+
+export interface NativeEvent {
+  type: 'started' | 'receiving' | 'dtmf' | 'timeout' | 'ssrc' | 'stats' | 'fault' | 'closed' | 'died';
+  streamId: number;
+  message?: string;
+  digit?: string;
+  durationMs?: number;
+  ssrc?: number;
+  stats?: NativeStats;
+}
+
+export interface NativeEngine {
+  createStream(options: NativeStreamOptions): { id: number; rtpPort: number; rtcpPort: number };
+  updateStream(id: number, update: NativeStreamUpdate): void;
+  closeStream(id: number): boolean;
+  sendDtmf(id: number, digits: string, durationMs: number, inband: boolean): void;
+  setMuted(id: number, muted: boolean): void;
+  setGain(id: number, send: number, receive: number): void;
+  setStatsInterval(id: number, ms: number): void;
+  getStats(id: number): NativeStats | undefined;
+  createConference(): number;
+  addToConference(conference: number, stream: number): void;
+  removeFromConference(conference: number, stream: number): void;
+  closeConference(conference: number): boolean;
+  /** Stops the threads; returns the events still queued. */
+  close(): NativeEvent[];
+  drainEvents(): NativeEvent[];
+  injectFault(thread: number): void;
+  streamCount(): number;
+}
+
+export type NativeDeviceKind =
+  | 'null-source'
+  | 'null-sink'
+  | 'tone'
+  | 'wav-source'
+  | 'wav-sink'
+  | 'memory-source'
+  | 'memory-sink'
+  | 'sound-source'
+  | 'sound-sink';
+
+export interface NativeDeviceOptions {
+  sampleRate?: number;
+  frequencyHz?: number;
+  levelDbov?: number;
+  path?: string;
+  loop?: boolean;
+  capacitySamples?: number;
+  name?: string;
+}
+
+export interface NativeDeviceInfo {
+  kind: NativeDeviceKind;
+  sampleRate: number;
+  buffered?: number;
+  underrunSamples?: number;
+  overflowSamples?: number;
+  samplesWritten?: number;
+  finished?: boolean;
+  totalSamples?: number;
+}
+
+export interface NativeDevice {
+  push(samples: Int16Array): number;
+  pull(maxSamples?: number): Int16Array;
+  close(): void;
+  info(): NativeDeviceInfo;
+}
+
+export interface NativeSoundDevice {
+  name: string;
+  description: string;
+  input: boolean;
+  output: boolean;
+}
+
 /** The addon's exports. */
 export interface NativeBinding {
   codecs(): NativeCodecInfo[];
   buildInfo(): { features: Record<string, boolean>; napiVersion: number };
+  NativeEngine: new (options: NativeEngineOptions, onEvents: (events: NativeEvent[]) => void) => NativeEngine;
+  NativeDevice: new (kind: NativeDeviceKind, options: NativeDeviceOptions) => NativeDevice;
+  listSoundDevices(): NativeSoundDevice[];
+  soundSupport(): { supported: boolean; reason: string };
+  generateSrtpKey(suite: string): string;
 }

@@ -241,6 +241,9 @@ void Stream::setConferencePorts(std::shared_ptr<AudioSource> source, std::shared
 }
 
 void Stream::setRemote(const std::string& host, int port, int rtcpPort) {
+  // A re-INVITE moved the peer: packets still arriving from the old address must not pull the
+  // stream back there by latching.
+  previousRemote_ = remoteRtp_;
   remoteRtp_ = UdpAddress{};
   remoteRtcp_ = UdpAddress{};
   latched_ = false;
@@ -330,7 +333,7 @@ void Stream::handleRtp(uint8_t* data, std::size_t size, const UdpAddress& from, 
       break;
   }
   // Symmetric RTP (RFC 4961): send to where valid media comes from.
-  if (config_.latch && !latched_ && !(from == remoteRtp_)) {
+  if (config_.latch && !latched_ && !(from == remoteRtp_) && !(previousRemote_.valid() && from == previousRemote_)) {
     remoteRtp_ = from;
     if (config_.rtcpMux) {
       remoteRtcp_ = from;
@@ -338,7 +341,7 @@ void Stream::handleRtp(uint8_t* data, std::size_t size, const UdpAddress& from, 
       makeUdpAddress(from.host(), from.port() + 1, remoteRtcp_);
     }
   }
-  latched_ = true;
+  if (!(previousRemote_.valid() && from == previousRemote_)) latched_ = true;
   if (!receivingActive_) {
     receivingActive_ = true;
     timedOut_ = false;

@@ -128,6 +128,7 @@ class Stream {
 
   UdpAddress remoteRtp_;
   UdpAddress remoteRtcp_;
+  UdpAddress previousRemote_;
   bool latched_ = false;
 
   std::unique_ptr<RtpSender> sender_;

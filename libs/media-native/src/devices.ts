@@ -24,10 +24,15 @@ export abstract class AudioDevice extends Disposable {
 
   protected constructor(kind: NativeDeviceKind, options: NativeDeviceOptions) {
     super();
-    handles.set(
-      this,
-      callNative('createDevice', () => new (loadNative().NativeDevice)(kind, options)),
-    );
+    try {
+      handles.set(
+        this,
+        callNative('createDevice', () => new (loadNative().NativeDevice)(kind, options)),
+      );
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
   }
 
   /** The device's sample rate in Hz. */
@@ -98,7 +103,8 @@ export class WavFileSink extends AudioSink {
 
   /** Finishes the file (idempotent). */
   close(): void {
-    callNative('closeDevice', () => nativeDeviceOf(this).close());
+    const h = handles.get(this);
+    if (h) callNative('closeDevice', () => h.close());
   }
 
   override dispose(): void {

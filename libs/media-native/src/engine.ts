@@ -351,8 +351,19 @@ export class MediaEngine extends Disposable {
   constructor(options: MediaEngineOptions = {}) {
     super();
     this.logger = (options.logger ?? nullLogger).child({ component: 'media-engine' });
+    let native: NativeEngine;
+    try {
+      native = MediaEngine.start(options, (events) => this.dispatch(events));
+    } catch (e) {
+      super.dispose();
+      throw e;
+    }
+    this.native = native;
+  }
+
+  private static start(options: MediaEngineOptions, onEvents: (events: NativeEvent[]) => void): NativeEngine {
     const Ctor = loadNative().NativeEngine;
-    this.native = callNative(
+    return callNative(
       'createEngine',
       () =>
         new Ctor(
@@ -365,7 +376,7 @@ export class MediaEngine extends Disposable {
             jitterMaxMs: options.jitterMaxMs,
             cname: options.cname,
           },
-          (events) => this.dispatch(events),
+          onEvents,
         ),
     );
   }

@@ -4,6 +4,8 @@
  * serializing in `format.ts`.
  */
 import type { HeaderCodec } from './headers';
+import { SipParseError } from './errors';
+import { headerKey } from './header-names';
 import { formatAuth, formatCSeq, formatMediaType, formatNameAddr, formatParams, formatVia } from './format';
 import * as P from './parse-values';
 import type {
@@ -21,14 +23,47 @@ import type {
   Via,
 } from './types';
 
-function codec<T>(name: string, parse: (lines: readonly string[]) => T, format: (v: T) => string[]): HeaderCodec<T> {
-  return Object.freeze({ name, parse, format });
+/**
+ * A codec of this module also reads a line in place (`s[from, to)`, inside the text of the
+ * header section) and adds it to the value of the lines before it: `SipMessageBase.get` uses that
+ * to parse without copying each value out. Not part of {@link HeaderCodec}: codecs written
+ * elsewhere go through `parse`.
+ */
+type ParseAt<T> = (s: string, from: number, to: number, acc: T | undefined, count: number) => T;
+
+function codec<T>(name: string, parse: (lines: readonly string[]) => T, format: (v: T) => string[], parseAt: ParseAt<T>): HeaderCodec<T> {
+  return Object.freeze({ name, parse, format, key: headerKey(name), parseAt });
 }
 
-const single = <T>(name: string, parse: (value: string, header: string) => T, format: (v: T) => string): HeaderCodec<T> =>
-  codec(name, (lines) => parse(P.singleValue(lines, name), name), (v) => [format(v)]);
+const part = (s: string, from: number, to: number): string => (from === 0 && to === s.length ? s : s.slice(from, to));
 
-const list = <T>(name: string, parse: (value: string, header: string) => T[], format: (v: T) => string): HeaderCodec<T[]> =>
+/** The error of a header that must appear once and does not (RFC 4475 §3.3.8: a 400). */
+const notOnce = (name: string): never => {
+  throw new SipParseError(`${name} must appear exactly once`, { header: name, status: 400 });
+};
+
+const single = <T>(
+  name: string,
+  parse: (value: string, header: string) => T,
+  format: (v: T) => string,
+  parseAt: (s: string, from: number, to: number, header: string) => T = (s, from, to, header) => parse(part(s, from, to), header),
+): HeaderCodec<T> =>
+  codec(
+    name,
+    (lines) => parse(P.singleValue(lines, name), name),
+    (v) => [format(v)],
+    (s, from, to, _acc, count) => (count === 1 ? parseAt(s, from, to, name) : notOnce(name)),
+  );
+
+const list = <T>(
+  name: string,
+  parse: (value: string, header: string) => T[],
+  format: (v: T) => string,
+  parseAt: (s: string, from: number, to: number, header: string, out: T[]) => T[] = (s, from, to, header, out) => {
+    for (const v of parse(part(s, from, to), header)) out.push(v);
+    return out;
+  },
+): HeaderCodec<T[]> =>
   codec(
     name,
     (lines) => {
@@ -38,28 +73,43 @@ const list = <T>(name: string, parse: (value: string, header: string) => T[], fo
       return out;
     },
     (v) => (v.length ? [v.map(format).join(', ')] : []),
+    (s, from, to, acc) => parseAt(s, from, to, name, acc ?? []),
   );
 
-const nameAddrList = (name: string): HeaderCodec<NameAddr[]> => list(name, P.parseNameAddrList, formatNameAddr);
+const nameAddrList = (name: string): HeaderCodec<NameAddr[]> => list(name, P.parseNameAddrList, formatNameAddr, P.parseNameAddrListAt);
 const tokenList = (name: string): HeaderCodec<string[]> => list(name, P.parseTokenList, (t) => t);
 const authList = (name: string): HeaderCodec<AuthValue[]> =>
   // Challenges and credentials are one per line: their params are comma-separated too.
-  codec(name, (lines) => lines.map((l) => P.parseAuth(l, name)), (v) => v.map(formatAuth));
+  codec(
+    name,
+    (lines) => lines.map((l) => P.parseAuth(l, name)),
+    (v) => v.map(formatAuth),
+    (s, from, to, acc) => {
+      const out = acc ?? [];
+      out.push(P.parseAuth(part(s, from, to), name));
+      return out;
+    },
+  );
 
 /** Typed header codecs, by header. */
 export const H = {
   /** RFC 3261 §20.42 */
-  Via: list<Via>('Via', P.parseViaList, formatVia),
+  Via: list<Via>('Via', P.parseViaList, formatVia, P.parseViaListAt),
   /** RFC 3261 §20.20 */
-  From: single<NameAddr>('From', P.parseNameAddr, formatNameAddr),
+  From: single<NameAddr>('From', P.parseNameAddr, formatNameAddr, P.parseNameAddrAt),
   /** RFC 3261 §20.39 */
-  To: single<NameAddr>('To', P.parseNameAddr, formatNameAddr),
+  To: single<NameAddr>('To', P.parseNameAddr, formatNameAddr, P.parseNameAddrAt),
   /** RFC 3261 §20.8 */
-  CallId: single<string>('Call-ID', P.parseCallId, (v) => v),
+  CallId: single<string>('Call-ID', P.parseCallId, (v) => v, P.parseCallIdAt),
   /** RFC 3261 §20.16 */
-  CSeq: single<CSeq>('CSeq', P.parseCSeq, formatCSeq),
+  CSeq: single<CSeq>('CSeq', P.parseCSeq, formatCSeq, P.parseCSeqAt),
   /** RFC 3261 §20.10 */
-  Contact: codec<ContactValue>('Contact', (lines) => P.parseContact(lines, 'Contact'), (v) => (v.star ? ['*'] : v.contacts.length ? [v.contacts.map(formatNameAddr).join(', ')] : [])),
+  Contact: codec<ContactValue>(
+    'Contact',
+    (lines) => P.parseContact(lines, 'Contact'),
+    (v) => (v.star ? ['*'] : v.contacts.length ? [v.contacts.map(formatNameAddr).join(', ')] : []),
+    (s, from, to, acc, count) => P.parseContactAt(s, from, to, 'Contact', acc, count === 1),
+  ),
   /** RFC 3261 §20.34 */
   Route: nameAddrList('Route'),
   /** RFC 3261 §20.30 */

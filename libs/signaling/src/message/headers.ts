@@ -18,6 +18,14 @@ export interface HeaderField {
  */
 export class SipHeaders {
   private fields: HeaderField[];
+  /**
+   * Set by the parser: the text the values were read from and, per field, the start and end of
+   * its value in it (-1 for a folded value). Typed values are parsed there in place (a value
+   * sliced out of a larger string is slower to read character by character): see `parseLines`
+   * in message.ts. Dropped on the first change.
+   */
+  private src = '';
+  private spans: number[] | undefined = undefined;
 
   constructor(fields: HeaderField[] = []) {
     this.fields = fields;
@@ -64,6 +72,7 @@ export class SipHeaders {
    */
   set(name: string, values: string | readonly string[]): void {
     const list = typeof values === 'string' ? [values] : values;
+    this.spans = undefined;
     const key = headerKey(name);
     const canonical = canonicalHeaderName(name);
     for (const v of list) checkHeaderText(name, v);
@@ -81,6 +90,7 @@ export class SipHeaders {
   /** Adds a line of `name` after the existing ones (at the end when none). */
   append(name: string, value: string): void {
     this.fields.push(SipHeaders.field(name, value));
+    this.spans = undefined;
   }
 
   /** Adds a line of `name` before every other line of it (as a proxy adds its Via). */
@@ -88,6 +98,7 @@ export class SipHeaders {
     const key = headerKey(name);
     const idx = this.fields.findIndex((f) => f.key === key);
     const f = SipHeaders.field(name, value);
+    this.spans = undefined;
     if (idx < 0) this.fields.push(f);
     else this.fields.splice(idx, 0, f);
   }
@@ -96,6 +107,7 @@ export class SipHeaders {
   delete(name: string): boolean {
     const key = headerKey(name);
     const before = this.fields.length;
+    this.spans = undefined;
     this.fields = this.fields.filter((f) => f.key !== key);
     return this.fields.length !== before;
   }
@@ -112,7 +124,11 @@ export class SipHeaders {
 
   /** A deep copy. */
   clone(): SipHeaders {
-    return new SipHeaders([...this.fields]);
+    const copy = new SipHeaders([...this.fields]);
+    // The spans array is never changed in place, only dropped: the copy may share it.
+    copy.src = this.src;
+    copy.spans = this.spans;
+    return copy;
   }
 }
 

@@ -6,6 +6,38 @@ import { SipParseError } from './errors';
 import type { ContactValue, CSeq, MediaType, NameAddr, Uri, Via } from './types';
 
 const CRLF = '\r\n';
+
+type ParseAt<T> = (s: string, from: number, to: number, acc: T | undefined, count: number) => T;
+
+/** What the codecs of `H` (codecs.ts) carry besides {@link HeaderCodec}: see {@link parseLines}. */
+interface OwnCodec<T> extends HeaderCodec<T> {
+  readonly key: string;
+  readonly parseAt?: ParseAt<T>;
+}
+
+/**
+ * The typed value of the lines of `key` through `parseAt` (called once per line, in order, with
+ * the value so far and the number of lines), or `undefined` when there is none. A line the
+ * parser read is parsed in place in the text of the header section (a value sliced out of a
+ * larger string is slower to read character by character); the private fields of `SipHeaders`
+ * are read here, in the same layer, to keep its public surface unchanged.
+ */
+function parseLines<T>(headers: SipHeaders, key: string, parseAt: ParseAt<T>): T | undefined {
+  const fields = headers['fields'];
+  let count = 0;
+  for (let i = 0; i < fields.length; i++) if (fields[i]!.key === key) count++;
+  if (count === 0) return undefined;
+  const spans = headers['spans'];
+  const src = headers['src'];
+  let acc: T | undefined;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
+    if (f.key !== key) continue;
+    const from = spans === undefined ? -1 : spans[2 * i]!;
+    acc = from >= 0 ? parseAt(src, from, spans![2 * i + 1]!, acc, count) : parseAt(f.value, 0, f.value.length, acc, count);
+  }
+  return acc;
+}
 const EMPTY = Buffer.alloc(0);
 
 /**
@@ -37,9 +69,17 @@ export abstract class SipMessageBase {
   get<T>(codec: HeaderCodec<T>): T | undefined {
     const idx = this.cacheCodecs.indexOf(codec as HeaderCodec<unknown>);
     if (idx >= 0) return this.cacheValues[idx] as T;
-    const lines = this.headers.getAll(codec.name);
-    if (lines.length === 0) return undefined;
-    const v = codec.parse(lines);
+    let v: T | undefined;
+    const own = codec as OwnCodec<T>;
+    if (own.parseAt !== undefined) {
+      // A codec of `H`: parsed in place in the text the message was read from.
+      v = parseLines(this.headers, own.key, own.parseAt);
+      if (v === undefined) return undefined;
+    } else {
+      const lines = this.headers.getAll(codec.name);
+      if (lines.length === 0) return undefined;
+      v = codec.parse(lines);
+    }
     this.cacheCodecs.push(codec as HeaderCodec<unknown>);
     this.cacheValues.push(v);
     return v;

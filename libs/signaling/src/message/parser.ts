@@ -120,6 +120,7 @@ const HEAD_WINDOW = 4096;
 
 // Results of scanHead (module state instead of a result object on the hot path).
 let HEAD_FIELDS: HeaderField[] = [];
+let HEAD_SPANS: number[] = [];
 let HEAD_CL: string[] | undefined;
 let HEAD_START_LINE_END = 0;
 let HEAD_BODY = 0;
@@ -151,7 +152,11 @@ function scanHead(text: string, complete: boolean, crlf: boolean, datagram: bool
 
   // --- header lines, one pass
   const fields: HeaderField[] = [];
+  // Per field, where its value is in `text` (start, end), or -1, -1 for a folded value.
+  const spans: number[] = [];
   let clValues: string[] | undefined;
+  let pendingFrom = 0;
+  let pendingTo = 0;
   let pendingName = '';
   let pendingKey = '';
   let pendingValue = '';
@@ -190,12 +195,14 @@ function scanHead(text: string, complete: boolean, crlf: boolean, datagram: bool
       if (!havePending) throw bad('continuation line without a header', base + pos);
       const cont = trimWs(text, pos, end);
       if (cont.length) pendingValue = pendingValue.length ? `${pendingValue} ${cont}` : cont;
+      pendingFrom = pendingTo = -1;
       if (pendingValue.length > limits.maxLineLength) {
         throw new SipLimitError('folded header too long', { name: 'maxLineLength', max: limits.maxLineLength, actual: pendingValue.length });
       }
     } else {
       if (havePending) {
         pushField(fields, pendingName, pendingKey, pendingValue, limits);
+        spans.push(pendingFrom, pendingTo);
         if (pendingKey === 'content-length') (clValues ??= []).push(pendingValue);
       }
       if (end - pos > limits.maxLineLength) {
@@ -217,16 +224,24 @@ function scanHead(text: string, complete: boolean, crlf: boolean, datagram: bool
         pendingName = names[0];
         pendingKey = names[1];
       }
-      pendingValue = trimWs(text, colon + 1, end);
+      let vf = colon + 1;
+      let vt = end;
+      while (vf < vt && ((c = text.charCodeAt(vf)) === SP || c === HT)) vf++;
+      while (vt > vf && ((c = text.charCodeAt(vt - 1)) === SP || c === HT)) vt--;
+      pendingValue = text.slice(vf, vt);
+      pendingFrom = vf;
+      pendingTo = vt;
       havePending = true;
     }
     pos = nl + 1;
   }
   if (havePending) {
     pushField(fields, pendingName, pendingKey, pendingValue, limits);
+    spans.push(pendingFrom, pendingTo);
     if (pendingKey === 'content-length') (clValues ??= []).push(pendingValue);
   }
   HEAD_FIELDS = fields;
+  HEAD_SPANS = spans;
   HEAD_CL = clValues;
   return true;
 }
@@ -296,8 +311,10 @@ export function parseMessage(data: Buffer, options?: ParseMessageOptions): SipMe
     scanHead(text, true, crlf, datagram, limits, start);
   }
   const fields = HEAD_FIELDS;
+  const spans = HEAD_SPANS;
   const clValues = HEAD_CL;
   HEAD_FIELDS = [];
+  HEAD_SPANS = [];
   HEAD_CL = undefined;
   const startLine = text.slice(0, HEAD_START_LINE_END);
   // --- body (RFC 3261 §18.3, §20.14)
@@ -334,6 +351,9 @@ export function parseMessage(data: Buffer, options?: ParseMessageOptions): SipMe
   }
 
   const headers = new SipHeaders(fields);
+  // Typed values are parsed in place in `text` (see parseLines in message.ts).
+  headers['src'] = text;
+  headers['spans'] = spans;
   if (startLine.length >= 4 && (startLine.charCodeAt(3) === 0x2f /* / */) && startLine.slice(0, 4).toUpperCase() === 'SIP/') {
     return parseStatusLine(startLine, headers, body);
   }

@@ -6,6 +6,9 @@
 
 #include "rtcp/rtcp_interval.h"
 #include "rtcp/rtcp_packet.h"
+#include "rtp/ntp_time.h"
+#include "rtp/rtp_receiver.h"
+#include "rtp/rtp_sender.h"
 
 using namespace sipmedia;
 
@@ -236,4 +239,49 @@ TEST_CASE("RTCP scheduler: randomized 5 s interval, first report at half, recons
   // Same seed, same schedule.
   RtcpScheduler a(cfg, 0), b(cfg, 0);
   CHECK(a.nextSendUs() == b.nextSendUs());
+}
+
+TEST_CASE("RTCP: SR from A, RR from B, RTT at A over a 40 ms one-way path (explicit time)") {
+  // Both ends share one virtual clock here; wallclock NTP = 2026-01-01 + monotonic time.
+  const int64_t unixBaseUs = int64_t{1767225600} * 1000000;
+  auto ntpAt = [&](int64_t us) { return ntpFromUnixMicros(unixBaseUs + us); };
+  RtpSenderConfig sc;
+  sc.identity = randomRtpIdentity(9);
+  RtpSender a(sc);
+  RtpReceiverConfig rc;
+  rc.localSsrc = 0x0B0B0B0B;
+  RtpReceiverStats b(rc);
+  uint8_t pkt[200], payload[160] = {};
+  int64_t now = 0;
+  for (int i = 0; i < 250; i++, now += 20000) {
+    const std::size_t n = a.writeMedia(payload, 160, 160, now, pkt, sizeof pkt);
+    if (i % 50 == 7) continue;  // 5 lost on the way
+    RtpPacketView v;
+    REQUIRE(RtpPacketView::parse(pkt, n, v) == RtpParseError::kNone);
+    b.onPacket(v.ssrc(), v.sequence(), v.timestamp(), v.payloadSize(), now + 40000);
+  }
+  // A sends an SR at t = 5 s.
+  uint8_t buf[512];
+  RtcpCompoundWriter w(buf, sizeof buf);
+  RtcpSenderInfo si{ntpAt(now), a.rtpTimestampAt(now), a.packetCount(), a.octetCount()};
+  REQUIRE(w.addSenderReport(a.ssrc(), si, nullptr, 0));
+  REQUIRE(w.addSdesCname(a.ssrc(), "a@example"));
+  RtcpCompound c;
+  REQUIRE(parseRtcpCompound(buf, w.finish(), c) == RtcpParseError::kNone);
+  CHECK(c.reports[0].senderInfo.packetCount == 250);
+  CHECK(c.reports[0].senderInfo.octetCount == 250 * 160);
+  // B receives it 40 ms later and answers 300 ms after that with an RR.
+  b.onSenderReport(c.reports[0].ssrc, c.reports[0].senderInfo.ntpTimestamp, now + 40000);
+  RtcpReportBlock block;
+  REQUIRE(b.makeReportBlock(now + 340000, block));
+  RtcpCompoundWriter w2(buf, sizeof buf);
+  REQUIRE(w2.addReceiverReport(0x0B0B0B0B, &block, 1));
+  REQUIRE(w2.addSdesCname(0x0B0B0B0B, "b@example"));
+  REQUIRE(parseRtcpCompound(buf, w2.finish(), c) == RtcpParseError::kNone);
+  const RtcpReportBlock& got = c.reports[0].blocks[0];
+  CHECK(got.ssrc == a.ssrc());
+  CHECK(got.cumulativeLost == 5);
+  CHECK(got.fractionLost == 5 * 256 / 249);  // 249 expected after probation
+  // ... and the RR reaches A 40 ms later: RTT = 80 ms (to 1/65536 s).
+  CHECK(rtcpRoundTripMs(got.lastSr, got.delaySinceLastSr, ntpAt(now + 380000)) == doctest::Approx(80).epsilon(0.01));
 }

@@ -699,17 +699,30 @@ describe('SipStack under hostile peers over UDP, TCP and TLS', () => {
     expect(processErrors).toEqual([]);
   }, 30_000);
 
+  // SIP_HEAP_EXTRA_ROUNDS=30 runs a longer loop (to see the plateau when investigating).
   it('the heap stays bounded over a long loop (child node --expose-gc)', async () => {
     const uaPath = join(HERE, '../src/ua/index.ts');
     const script = `
 import * as dgram from 'node:dgram';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { UserAgent } from ${JSON.stringify(uaPath)};
 const gc = globalThis.gc;
 const ua = await UserAgent.create({
   aor: 'sip:ua@127.0.0.1',
-  stack: { listen: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }], timers: ${JSON.stringify(TIMERS)}, parseLimits: ${JSON.stringify(PARSE_LIMITS)} },
+  stack: {
+    listen: [
+      { protocol: 'udp', host: '127.0.0.1', port: 0 },
+      { protocol: 'tcp', host: '127.0.0.1', port: 0 },
+      { protocol: 'tls', host: '127.0.0.1', port: 0, tls: { cert: ${JSON.stringify(pem('server.pem'))}, key: ${JSON.stringify(pem('server.key'))} } },
+    ],
+    timers: ${JSON.stringify(TIMERS)},
+    parseLimits: ${JSON.stringify(PARSE_LIMITS)},
+    transport: { limits: ${JSON.stringify(TRANSPORT_LIMITS)} },
+  },
   createSessionDescriptionHandler: () => { throw new Error('no calls here'); },
 });
+const ca = ${JSON.stringify(pem('ca.pem'))};
 const target = ua.stack.pointFor('udp').port;
 const sock = dgram.createSocket('udp4');
 let answered = 0;
@@ -719,34 +732,51 @@ const me = sock.address().port;
 let seed = 99;
 const rnd = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 0x100000000);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const opts = (tag, cseq = '1 OPTIONS') => Buffer.from('OPTIONS sip:ua@127.0.0.1 SIP/2.0\\r\\nVia: SIP/2.0/UDP 127.0.0.1:' + me + ';rport;branch=z9hG4bK' + tag + '\\r\\nFrom: <sip:p@127.0.0.1>;tag=' + tag + '\\r\\nTo: <sip:ua@127.0.0.1>\\r\\nCall-ID: ' + tag + '\\r\\nCSeq: ' + cseq + '\\r\\nMax-Forwards: 70\\r\\nContent-Length: 0\\r\\n\\r\\n');
+const noise = () => { const b = Buffer.alloc(1 + Math.floor(rnd() * 1500)); for (let j = 0; j < b.length; j++) b[j] = Math.floor(rnd() * 256); return b; };
+const opts = (tag, cseq = '1 OPTIONS', transport = 'UDP', port = me) => Buffer.from('OPTIONS sip:ua@127.0.0.1 SIP/2.0\\r\\nVia: SIP/2.0/' + transport + ' 127.0.0.1:' + port + ';rport;branch=z9hG4bK' + tag + '\\r\\nFrom: <sip:p@127.0.0.1>;tag=' + tag + '\\r\\nTo: <sip:ua@127.0.0.1>\\r\\nCall-ID: ' + tag + '\\r\\nCSeq: ' + cseq + '\\r\\nMax-Forwards: 70\\r\\nContent-Length: 0\\r\\n\\r\\n');
+/** One stream connection: a valid OPTIONS (answered), then noise; the peer goes away. */
+async function streamOnce(proto, tag) {
+  const port = ua.stack.pointFor(proto).port;
+  const s = proto === 'tcp' ? net.connect(port, '127.0.0.1') : tls.connect({ port, host: '127.0.0.1', servername: 'localhost', ca });
+  s.on('error', () => undefined);
+  let got = '';
+  s.on('data', (d) => (got += d.toString('latin1')));
+  await new Promise((r, j) => { s.once(proto === 'tcp' ? 'connect' : 'secureConnect', r); setTimeout(() => j(new Error('connect timeout')), 5000); });
+  s.write(opts(tag, '1 OPTIONS', proto.toUpperCase(), s.localPort));
+  const end = Date.now() + 3000;
+  while (!got.includes('200 OK') && Date.now() < end) await sleep(5);
+  s.write(noise());
+  s.destroy();
+  return got.includes('200 OK');
+}
 async function round(r) {
   const sentBefore = answered;
   let expected = 0;
+  let streamsAnswered = 0;
   for (let i = 0; i < 600; i++) {
     const tag = 'r' + r + 'i' + i + 'x' + Math.floor(rnd() * 1e9);
     const k = i % 3;
     if (k === 0) { sock.send(opts(tag), target, '127.0.0.1'); expected++; }
     else if (k === 1) { sock.send(opts(tag, 'x OPTIONS'), target, '127.0.0.1'); expected++; }
-    else { const b = Buffer.alloc(1 + Math.floor(rnd() * 1500)); for (let j = 0; j < b.length; j++) b[j] = Math.floor(rnd() * 256); sock.send(b, target, '127.0.0.1'); }
+    else sock.send(noise(), target, '127.0.0.1');
     if (i % 30 === 29) await sleep(3);
+    if (i % 40 === 0) streamsAnswered += (await streamOnce(i % 120 === 0 ? 'tls' : 'tcp', tag + 's')) ? 1 : 0;
   }
   const end = Date.now() + 5000;
   while (answered - sentBefore < expected && Date.now() < end) await sleep(10);
-  while (ua.stack.transactions.serverTransactionCount > 0 && Date.now() < end + 3000) await sleep(20);
-  return { answered: answered - sentBefore, expected, left: ua.stack.transactions.serverTransactionCount };
+  while ((ua.stack.transactions.serverTransactionCount > 0 || ua.stack.transport.connectionCount > 0) && Date.now() < end + 3000) await sleep(20);
+  return { answered: answered - sentBefore, expected, streamsAnswered, streams: 15, left: ua.stack.transactions.serverTransactionCount, connections: ua.stack.transport.connectionCount };
 }
 const heap = () => { gc(); gc(); return process.memoryUsage().heapUsed; };
 const rounds = [];
 await round(0); await round(1);
 const base = heap();
 const samples = [];
-for (let r = 2; r < 12; r++) { rounds.push(await round(r)); samples.push(heap()); }
+for (let r = 2; r < 12 + Number(process.env.SIP_HEAP_EXTRA_ROUNDS ?? 0); r++) { rounds.push(await round(r)); samples.push(heap()); }
 sock.close();
 ua.dispose();
 console.log('RESULT ' + JSON.stringify({ base, samples, rounds }));
-`;
-    const child = spawn(process.execPath, ['--expose-gc', '--conditions=@sip-endpoint/source', '--import', 'tsx', '--input-type=module', '-e', script], {
+`;    const child = spawn(process.execPath, ['--expose-gc', '--conditions=@sip-endpoint/source', '--import', 'tsx', '--input-type=module', '-e', script], {
       cwd: join(HERE, '..'),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -764,13 +794,19 @@ console.log('RESULT ' + JSON.stringify({ base, samples, rounds }));
     expect(code, err.slice(-2000)).toBe(0);
     const line = out.split('\n').find((l) => l.startsWith('RESULT '));
     expect(line, out + err).toBeDefined();
-    const result = JSON.parse(line!.slice(7)) as { base: number; samples: number[]; rounds: { answered: number; expected: number; left: number }[] };
+    const result = JSON.parse(line!.slice(7)) as {
+      base: number;
+      samples: number[];
+      rounds: { answered: number; expected: number; streamsAnswered: number; streams: number; left: number; connections: number }[];
+    };
     const mb = (n: number): string => (n / 1048576).toFixed(2);
-    console.log(`heap after warm-up ${mb(result.base)} MB; after each of 10 rounds of 600 datagrams: ${result.samples.map(mb).join(', ')} MB`);
+    console.log(`heap after warm-up ${mb(result.base)} MB; after each of ${result.samples.length} rounds of 600 datagrams and 15 TCP/TLS connections: ${result.samples.map(mb).join(', ')} MB`);
     // Every valid and every addressable malformed OPTIONS was answered, every transaction ended.
     for (const r of result.rounds) {
       expect(r.answered).toBeGreaterThanOrEqual(r.expected);
+      expect(r.streamsAnswered).toBe(r.streams);
       expect(r.left).toBe(0);
+      expect(r.connections).toBe(0);
     }
     // 6000 datagrams later the heap is within a few MB of where it was: nothing accumulates per
     // message. (A leak of one transaction or one parsed message per request would be 10+ MB.)

@@ -242,13 +242,14 @@ void JitterBuffer::concealMissing(int64_t nextBuffered) {
     Slot* next = find(nextBuffered);
     if (next != nullptr) n = decoder_.decodeFec(payloadOf(next->seq), next->size, scratch_.data(), samples);
   }
-  if (n > 0) {
+  const bool fec = n > 0;
+  if (fec) {
     stats_.fecRecovered++;
   } else {
     n = decoder_.conceal(scratch_.data(), samples);
-    stats_.concealedFrames++;
   }
   const std::size_t got = std::min(static_cast<std::size_t>(std::max(n, 0)), scratch_.size());
+  if (!fec) stats_.concealedFrames += std::max<std::size_t>(1, (got + frameSamples_ - 1) / frameSamples_);
   std::memcpy(carryAppendPtr(got), scratch_.data(), got * sizeof(int16_t));
   carryEnd_ += got;
   nextSeq_++;

@@ -6,11 +6,17 @@
 // much later than that it arrived. The target delay is a percentile (98% by default) of the
 // recent jitter plus a margin, bounded by [minDelayMs, maxDelayMs]. The current delay is how far
 // the playout point is behind the fastest path. It is set to the target at every talkspurt start
-// (first packet, marker bit, timestamp gap after silence: RFC 3551 §4.1), and corrected during
-// speech by removing or repeating small chunks of decoded audio with a short cross-fade (this is
-// also how sender/receiver clock drift is absorbed). Missing packets are recovered with the
-// codec's FEC from the next packet when the decoder has FEC (Opus), else concealed by the
-// decoder's PLC; a packet that arrives after its playout time is late (dropped, counted).
+// (first packet, or a timestamp jump ahead of the playout point: RFC 3551 §4.1 silence
+// suppression; the jump is what is used, the marker bit is stored but not trusted, as some
+// senders omit or misuse it), and corrected during speech by removing or repeating small chunks
+// of decoded audio with a short cross-fade (this is also how sender/receiver clock drift is
+// absorbed). Packets are decoded on the frame grid, so what is steered is the delay a packet has
+// when it is decoded (never below the target) while the play delay is brought down as far as
+// that allows. Missing packets are recovered with the codec's FEC from the next packet when the
+// decoder has FEC (Opus; set `codecFec`), else concealed by the decoder's PLC; a packet that
+// arrives after its playout time is late (dropped, counted). An empty buffer is concealed for
+// up to `maxConcealMs` without consuming a sequence number (the packet may just be late), then
+// turns to silence until the next talkspurt.
 //
 // No allocation after construction; no clock reads (every call gets `nowUs`).
 #pragma once
@@ -37,10 +43,17 @@ struct JitterBufferConfig {
   int historyPackets = 500;
   /** Packets in the window of the fastest-path (minimum transit) estimate (about 1 s). */
   int transitWindowPackets = 50;
-  /** Packet slots (a power of two is not required); packets further ahead are dropped. */
-  int capacityPackets = 64;
-  /** Largest payload stored, octets (bigger packets are dropped and counted as discarded). */
-  int maxPayloadBytes = 1500;
+  /**
+   * Packet slots (640 ms of 20 ms packets); a packet further ahead than this restarts the buffer.
+   * Memory per stream is about capacityPackets * maxPayloadBytes.
+   */
+  int capacityPackets = 32;
+  /**
+   * Largest payload stored, octets (bigger packets are dropped and counted as discarded). The
+   * default fits any Opus packet (RFC 6716 §3.4: 1275 octets per frame); the engine should set
+   * it from the codec and ptime (160 octets for 20 ms of G.711) to keep streams small.
+   */
+  int maxPayloadBytes = 1280;
   /** Chunk removed or repeated per delay correction, ms. */
   int chunkMs = 5;
   /**

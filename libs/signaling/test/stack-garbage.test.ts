@@ -594,6 +594,55 @@ describe('SipStack under hostile peers over UDP, TCP and TLS', () => {
     expect(await within(() => ua.stack.transactions.serverTransactionCount === 0, 64 * TIMERS.t1Ms + 3000)).toBe(true);
   }, 60_000);
 
+  it('a forged received or rport in the top Via does not send the response to someone else', async () => {
+    // A dual-stack UA, a peer on 127.0.0.1:P and a "victim" on [::1]:P (same port number).
+    const dual = await UserAgent.create({
+      aor: 'sip:ua@127.0.0.1',
+      stack: {
+        listen: [
+          { protocol: 'udp', host: '127.0.0.1', port: 0 },
+          { protocol: 'udp', host: '::1', port: 0 },
+        ],
+        timers: TIMERS,
+      },
+      createSessionDescriptionHandler: () => new SimpleSdh(),
+    });
+    const victimGot: string[] = [];
+    const victim = dgram.createSocket('udp6');
+    victim.on('message', (m) => victimGot.push(m.toString('latin1').split('\r\n')[0]!));
+    try {
+      const target = dual.stack.pointFor('udp', '127.0.0.1').port;
+      const p = await udpPeer(target);
+      peers.push(p);
+      await new Promise<void>((resolve, reject) => {
+        victim.once('error', reject);
+        victim.bind(p.port, '::1', () => resolve());
+      });
+      const vp = await udpPeer(target);
+      peers.push(vp);
+      const cases: [string, string][] = [
+        ['forged received', `Via: SIP/2.0/UDP 127.0.0.1:${p.port};received=::1;branch=z9hG4bKforged1`],
+        ['forged received with rport', `Via: SIP/2.0/UDP 127.0.0.1:${p.port};received=::1;rport;branch=z9hG4bKforged2`],
+        ['rport with a value', `Via: SIP/2.0/UDP 127.0.0.1:${p.port};rport=${vp.port};branch=z9hG4bKforged3`],
+      ];
+      const wrong: string[] = [];
+      for (const [name, via] of cases) {
+        const before = p.responses.length;
+        p.send(options('udp', p.port, name.replace(/\W/g, ''), { via }));
+        const ok = await within(() => p.responses.length > before, 2000);
+        if (!ok || p.responses[before]?.status !== 200) wrong.push(`${name}: the sender got ${p.responses[before]?.status ?? 'nothing'}`);
+      }
+      await sleep(100);
+      expect(wrong).toEqual([]);
+      expect(victimGot).toEqual([]);
+      expect(vp.responses).toEqual([]);
+      expect(await within(() => dual.stack.transactions.serverTransactionCount === 0, 64 * TIMERS.t1Ms + 3000)).toBe(true);
+    } finally {
+      victim.close();
+      dual.dispose();
+    }
+  });
+
   it('a malformed ACK is never answered', async () => {
     const ack = (proto: Proto, port: number, tag: string, mangle: (s: string) => string): Buffer =>
       Buffer.from(mangle(options(proto, port, tag).toString('latin1').replace('OPTIONS sip:', 'ACK sip:').replace('CSeq: 1 OPTIONS', 'CSeq: 1 ACK')), 'latin1');

@@ -452,15 +452,21 @@ export class SipStack extends Disposable {
     if (!top) throw new SipParseError('request without Via', { header: 'Via' });
     let changed = false;
     const host = top.host.startsWith('[') ? top.host.slice(1, -1) : top.host;
-    if (host !== address) {
+    const received = top.params.get('received');
+    if (host !== address || (received !== undefined && received !== address)) {
       // RFC 3261 §18.2.1: if the host portion of the "sent-by" ... contains a domain name, or if
       // it contains an IP address that differs from the packet source address, the server MUST
       // add a "received" parameter to that Via header field value.
+      // DEVIATION(RFC 3261 §18.2.1): the RFC says when to add "received", not what to do with
+      // one the request arrived with. Only the receiver puts it there, so one in an incoming top
+      // Via is forged; kept, it would send our responses to a third party. It is replaced.
       top.params.set('received', address);
       changed = true;
     }
-    if (top.params.has('rport') && !top.params.get('rport')) {
+    if (top.params.has('rport') && top.params.get('rport') !== String(port)) {
       // RFC 3581 §4: the server MUST insert an "rport" parameter with the source port.
+      // DEVIATION(RFC 3581 §4): a client MUST NOT give rport a value (§3); one that does is
+      // answered where the request came from, like one that does not, not at the port it names.
       top.params.set('rport', String(port));
       if (!top.params.has('received')) top.params.set('received', address);
       changed = true;

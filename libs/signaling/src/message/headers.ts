@@ -17,18 +17,49 @@ export interface HeaderField {
  * typed codecs (see {@link HeaderCodec}). Unknown headers are kept verbatim.
  */
 export class SipHeaders {
-  private fields: HeaderField[];
+  /** The fields, or `undefined` until first needed in a parsed message (see `fields`). */
+  private store: HeaderField[] | undefined;
   /**
-   * Set by the parser: the text the values were read from and, per field, the start and end of
-   * its value in it (-1 for a folded value). Typed values are parsed there in place (a value
-   * sliced out of a larger string is slower to read character by character): see `parseLines`
-   * in message.ts. Dropped on the first change.
+   * Set by the parser, in parallel: per line its name, key and, in `spans`, the start and end
+   * of its value in `src`, the text of the header section (-1 for a folded value, then in
+   * `folded`). Typed values of `H` are parsed there in place (see `parseLines` in message.ts):
+   * no value is copied out unless asked for, and a value sliced out of a larger string is
+   * slower to read character by character. `spans` is dropped on the first change.
    */
   private src = '';
   private spans: number[] | undefined = undefined;
+  private lineNames: readonly string[] = [];
+  private lineKeys: readonly string[] = [];
+  private folded: readonly (string | undefined)[] | undefined = undefined;
 
   constructor(fields: HeaderField[] = []) {
-    this.fields = fields;
+    this.store = fields;
+  }
+
+  /** The fields, made from the parser's lines on first use. */
+  private get fields(): HeaderField[] {
+    let f = this.store;
+    if (f === undefined) {
+      f = [];
+      const spans = this.spans!;
+      for (let i = 0; i < this.lineKeys.length; i++) {
+        const from = spans[2 * i]!;
+        f.push({ name: this.lineNames[i]!, key: this.lineKeys[i]!, value: from >= 0 ? this.src.slice(from, spans[2 * i + 1]) : this.folded![i]! });
+      }
+      this.store = f;
+    }
+    return f;
+  }
+
+  private set fields(fields: HeaderField[]) {
+    this.store = fields;
+  }
+
+  /** The fields, about to change: the parser's spans no longer match them. */
+  private changing(): HeaderField[] {
+    const f = this.fields;
+    this.spans = undefined;
+    return f;
   }
 
   /** A field from a name as written and a raw value. */
@@ -72,43 +103,43 @@ export class SipHeaders {
    */
   set(name: string, values: string | readonly string[]): void {
     const list = typeof values === 'string' ? [values] : values;
-    this.spans = undefined;
     const key = headerKey(name);
     const canonical = canonicalHeaderName(name);
     for (const v of list) checkHeaderText(name, v);
-    const idx = this.fields.findIndex((f) => f.key === key);
-    const rest = this.fields.filter((f) => f.key !== key);
+    const fields = this.changing();
+    const idx = fields.findIndex((f) => f.key === key);
+    const rest = fields.filter((f) => f.key !== key);
     const added = list.map((value) => ({ name: canonical, key, value }));
     if (idx < 0) {
       this.fields = [...rest, ...added];
     } else {
-      const before = this.fields.slice(0, idx).filter((f) => f.key !== key);
+      const before = fields.slice(0, idx).filter((f) => f.key !== key);
       this.fields = [...before, ...added, ...rest.slice(before.length)];
     }
   }
 
   /** Adds a line of `name` after the existing ones (at the end when none). */
   append(name: string, value: string): void {
-    this.fields.push(SipHeaders.field(name, value));
-    this.spans = undefined;
+    const f = SipHeaders.field(name, value);
+    this.changing().push(f);
   }
 
   /** Adds a line of `name` before every other line of it (as a proxy adds its Via). */
   prepend(name: string, value: string): void {
     const key = headerKey(name);
-    const idx = this.fields.findIndex((f) => f.key === key);
     const f = SipHeaders.field(name, value);
-    this.spans = undefined;
-    if (idx < 0) this.fields.push(f);
-    else this.fields.splice(idx, 0, f);
+    const fields = this.changing();
+    const idx = fields.findIndex((g) => g.key === key);
+    if (idx < 0) fields.push(f);
+    else fields.splice(idx, 0, f);
   }
 
   /** Removes every line of `name`; returns whether any was present. */
   delete(name: string): boolean {
     const key = headerKey(name);
-    const before = this.fields.length;
-    this.spans = undefined;
-    this.fields = this.fields.filter((f) => f.key !== key);
+    const fields = this.changing();
+    const before = fields.length;
+    this.fields = fields.filter((f) => f.key !== key);
     return this.fields.length !== before;
   }
 
@@ -119,15 +150,18 @@ export class SipHeaders {
 
   /** How many header lines there are. */
   get size(): number {
-    return this.fields.length;
+    return this.store === undefined ? this.lineKeys.length : this.store.length;
   }
 
   /** A deep copy. */
   clone(): SipHeaders {
     const copy = new SipHeaders([...this.fields]);
-    // The spans array is never changed in place, only dropped: the copy may share it.
+    // The parser's arrays are never changed in place, only dropped: the copy may share them.
     copy.src = this.src;
     copy.spans = this.spans;
+    copy.lineNames = this.lineNames;
+    copy.lineKeys = this.lineKeys;
+    copy.folded = this.folded;
     return copy;
   }
 }

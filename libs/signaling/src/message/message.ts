@@ -23,18 +23,42 @@ interface OwnCodec<T> extends HeaderCodec<T> {
  * are read here, in the same layer, to keep its public surface unchanged.
  */
 function parseLines<T>(headers: SipHeaders, key: string, parseAt: ParseAt<T>): T | undefined {
-  const fields = headers['fields'];
-  let count = 0;
-  for (let i = 0; i < fields.length; i++) if (fields[i]!.key === key) count++;
-  if (count === 0) return undefined;
   const spans = headers['spans'];
+  if (spans === undefined) {
+    const fields = headers.all();
+    let count = 0;
+    for (let i = 0; i < fields.length; i++) if (fields[i]!.key === key) count++;
+    if (count === 0) return undefined;
+    let acc: T | undefined;
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i]!;
+      if (f.key === key) acc = parseAt(f.value, 0, f.value.length, acc, count);
+    }
+    return acc;
+  }
+  // As parsed: lines by key, values in place in the text of the header section.
+  const keys = headers['lineKeys'];
+  let count = 0;
+  let first = 0;
+  let last = 0;
+  for (let i = 0; i < keys.length; i++) {
+    if (keys[i] === key) {
+      if (count++ === 0) first = i;
+      last = i;
+    }
+  }
+  if (count === 0) return undefined;
   const src = headers['src'];
   let acc: T | undefined;
-  for (let i = 0; i < fields.length; i++) {
-    const f = fields[i]!;
-    if (f.key !== key) continue;
-    const from = spans === undefined ? -1 : spans[2 * i]!;
-    acc = from >= 0 ? parseAt(src, from, spans![2 * i + 1]!, acc, count) : parseAt(f.value, 0, f.value.length, acc, count);
+  for (let i = first; i <= last; i++) {
+    if (keys[i] !== key) continue;
+    const from = spans[2 * i]!;
+    if (from >= 0) {
+      acc = parseAt(src, from, spans[2 * i + 1]!, acc, count);
+    } else {
+      const v = headers['folded']![i]!;
+      acc = parseAt(v, 0, v.length, acc, count);
+    }
   }
   return acc;
 }

@@ -371,8 +371,8 @@ function parseTelUri(s: string, start: number): TelUri {
   return { kind: 'tel', scheme: 'tel', number: s.slice(start, e), params };
 }
 
-/** The absolute URI in `s[start, end)`; see {@link parseUri}. */
-function parseUriAt(s: string, start: number, end: number): Uri {
+/** {@link parseUri} on `s[start, end)`. */
+export function parseUriAt(s: string, start: number, end: number): Uri {
   let colon = s.indexOf(':', start);
   if (colon >= end) colon = -1;
   if (colon <= start) fail('URI without a scheme', undefined);

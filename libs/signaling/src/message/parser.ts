@@ -7,9 +7,9 @@
  */
 import { SipLimitError, SipParseError } from './errors';
 import { COMPACT_FORMS, canonicalHeaderName, headerKey, internString } from './header-names';
-import { SipHeaders, type HeaderField } from './headers';
+import { SipHeaders } from './headers';
 import { SipRequest, SipResponse, type SipMessage } from './message';
-import { parseContentLength, parseUri } from './parse-values';
+import { parseContentLength, parseUriAt } from './parse-values';
 import { DEFAULT_PARSE_LIMITS, type ParseLimits } from './types';
 
 /** Options of {@link parseMessage}. */
@@ -119,8 +119,10 @@ const LFLF = Buffer.from('\n\n');
 const HEAD_WINDOW = 4096;
 
 // Results of scanHead (module state instead of a result object on the hot path).
-let HEAD_FIELDS: HeaderField[] = [];
+let HEAD_NAMES: string[] = [];
+let HEAD_KEYS: string[] = [];
 let HEAD_SPANS: number[] = [];
+let HEAD_FOLDED: (string | undefined)[] | undefined;
 let HEAD_CL: string[] | undefined;
 let HEAD_START_LINE_END = 0;
 let HEAD_BODY = 0;
@@ -151,9 +153,12 @@ function scanHead(text: string, complete: boolean, crlf: boolean, datagram: bool
   HEAD_START_LINE_END = startLineEnd;
 
   // --- header lines, one pass
-  const fields: HeaderField[] = [];
-  // Per field, where its value is in `text` (start, end), or -1, -1 for a folded value.
+  // Per line: name, key, where its value is in `text` (start, end; -1, -1 for a folded value,
+  // kept in `folded`). Values are not copied out here (see SipHeaders).
+  const names: string[] = [];
+  const keys: string[] = [];
   const spans: number[] = [];
+  let folded: (string | undefined)[] | undefined;
   let clValues: string[] | undefined;
   let pendingFrom = 0;
   let pendingTo = 0;
@@ -194,6 +199,7 @@ function scanHead(text: string, complete: boolean, crlf: boolean, datagram: bool
       // each extra line with at least one SP or horizontal tab; that LWS is equivalent to a SP.
       if (!havePending) throw bad('continuation line without a header', base + pos);
       const cont = trimWs(text, pos, end);
+      if (pendingFrom >= 0) pendingValue = text.slice(pendingFrom, pendingTo);
       if (cont.length) pendingValue = pendingValue.length ? `${pendingValue} ${cont}` : cont;
       pendingFrom = pendingTo = -1;
       if (pendingValue.length > limits.maxLineLength) {
@@ -201,9 +207,9 @@ function scanHead(text: string, complete: boolean, crlf: boolean, datagram: bool
       }
     } else {
       if (havePending) {
-        pushField(fields, pendingName, pendingKey, pendingValue, limits);
-        spans.push(pendingFrom, pendingTo);
-        if (pendingKey === 'content-length') (clValues ??= []).push(pendingValue);
+        if (pendingFrom < 0) (folded ??= [])[keys.length] = pendingValue;
+        pushLine(names, keys, spans, pendingName, pendingKey, pendingFrom, pendingTo, pendingValue, limits);
+        if (pendingKey === 'content-length') (clValues ??= []).push(pendingFrom < 0 ? pendingValue : text.slice(pendingFrom, pendingTo));
       }
       if (end - pos > limits.maxLineLength) {
         throw new SipLimitError('header line too long', { name: 'maxLineLength', max: limits.maxLineLength, actual: end - pos });
@@ -228,7 +234,7 @@ function scanHead(text: string, complete: boolean, crlf: boolean, datagram: bool
       let vt = end;
       while (vf < vt && ((c = text.charCodeAt(vf)) === SP || c === HT)) vf++;
       while (vt > vf && ((c = text.charCodeAt(vt - 1)) === SP || c === HT)) vt--;
-      pendingValue = text.slice(vf, vt);
+      pendingValue = '';
       pendingFrom = vf;
       pendingTo = vt;
       havePending = true;
@@ -236,12 +242,14 @@ function scanHead(text: string, complete: boolean, crlf: boolean, datagram: bool
     pos = nl + 1;
   }
   if (havePending) {
-    pushField(fields, pendingName, pendingKey, pendingValue, limits);
-    spans.push(pendingFrom, pendingTo);
-    if (pendingKey === 'content-length') (clValues ??= []).push(pendingValue);
+    if (pendingFrom < 0) (folded ??= [])[keys.length] = pendingValue;
+    pushLine(names, keys, spans, pendingName, pendingKey, pendingFrom, pendingTo, pendingValue, limits);
+    if (pendingKey === 'content-length') (clValues ??= []).push(pendingFrom < 0 ? pendingValue : text.slice(pendingFrom, pendingTo));
   }
-  HEAD_FIELDS = fields;
+  HEAD_NAMES = names;
+  HEAD_KEYS = keys;
   HEAD_SPANS = spans;
+  HEAD_FOLDED = folded;
   HEAD_CL = clValues;
   return true;
 }
@@ -310,13 +318,17 @@ export function parseMessage(data: Buffer, options?: ParseMessageOptions): SipMe
     text = data.toString('utf8', start, bodyStart);
     scanHead(text, true, crlf, datagram, limits, start);
   }
-  const fields = HEAD_FIELDS;
+  const names = HEAD_NAMES;
+  const keys = HEAD_KEYS;
   const spans = HEAD_SPANS;
+  const folded = HEAD_FOLDED;
   const clValues = HEAD_CL;
-  HEAD_FIELDS = [];
+  HEAD_NAMES = [];
+  HEAD_KEYS = [];
   HEAD_SPANS = [];
+  HEAD_FOLDED = undefined;
   HEAD_CL = undefined;
-  const startLine = text.slice(0, HEAD_START_LINE_END);
+  const startLineEnd = HEAD_START_LINE_END;
   // --- body (RFC 3261 §18.3, §20.14)
   let body: Buffer;
   let length: number | undefined;
@@ -350,24 +362,41 @@ export function parseMessage(data: Buffer, options?: ParseMessageOptions): SipMe
     throw bad('missing Content-Length on a stream transport');
   }
 
-  const headers = new SipHeaders(fields);
-  // Typed values are parsed in place in `text` (see parseLines in message.ts).
+  // The lines as read; fields and raw values are made on first use (see SipHeaders).
+  const headers = new SipHeaders();
+  headers['store'] = undefined;
   headers['src'] = text;
   headers['spans'] = spans;
-  if (startLine.length >= 4 && (startLine.charCodeAt(3) === 0x2f /* / */) && startLine.slice(0, 4).toUpperCase() === 'SIP/') {
-    return parseStatusLine(startLine, headers, body);
+  headers['lineNames'] = names;
+  headers['lineKeys'] = keys;
+  headers['folded'] = folded;
+  if (startLineEnd >= 4 && text.charCodeAt(3) === 0x2f /* / */ && text.slice(0, 4).toUpperCase() === 'SIP/') {
+    return parseStatusLine(text.slice(0, startLineEnd), headers, body);
   }
-  return parseRequestLine(startLine, headers, body);
+  return parseRequestLine(text, startLineEnd, headers, body);
 }
 
-function pushField(fields: HeaderField[], name: string, key: string, value: string, limits: Readonly<ParseLimits>): void {
-  if (name.length + 2 + value.length > limits.maxLineLength) {
-    throw new SipLimitError(`header ${name} too long`, { name: 'maxLineLength', max: limits.maxLineLength, actual: name.length + 2 + value.length });
+function pushLine(
+  names: string[],
+  keys: string[],
+  spans: number[],
+  name: string,
+  key: string,
+  from: number,
+  to: number,
+  folded: string,
+  limits: Readonly<ParseLimits>,
+): void {
+  const length = name.length + 2 + (from >= 0 ? to - from : folded.length);
+  if (length > limits.maxLineLength) {
+    throw new SipLimitError(`header ${name} too long`, { name: 'maxLineLength', max: limits.maxLineLength, actual: length });
   }
-  if (fields.length >= limits.maxHeaderCount) {
-    throw new SipLimitError('too many header fields', { name: 'maxHeaderCount', max: limits.maxHeaderCount, actual: fields.length + 1 });
+  if (keys.length >= limits.maxHeaderCount) {
+    throw new SipLimitError('too many header fields', { name: 'maxHeaderCount', max: limits.maxHeaderCount, actual: keys.length + 1 });
   }
-  fields.push({ name, key, value });
+  names.push(name);
+  keys.push(key);
+  spans.push(from, to);
 }
 
 function trimWs(s: string, from: number, to: number): string {
@@ -394,26 +423,26 @@ function checkVersion(v: string): string {
   throw bad(`unsupported SIP-Version ${v}`, 0, 505, 'Version Not Supported');
 }
 
-function parseRequestLine(line: string, headers: SipHeaders, body: Buffer): SipRequest {
+/** The Request-Line at the start of `text`, `end` its end (before CRLF). */
+function parseRequestLine(text: string, end: number, headers: SipHeaders, body: Buffer): SipRequest {
   // RFC 3261 §7.1: Request-Line = Method SP Request-URI SP SIP-Version CRLF; the elements are
   // separated by single SP characters (RFC 4475 §3.1.2.9, §3.1.2.10).
-  const sp1 = line.indexOf(' ');
-  const sp2 = line.lastIndexOf(' ');
-  if (sp1 <= 0 || sp2 === sp1) throw bad('malformed Request-Line', 0);
-  if (!isToken(line, 0, sp1)) throw bad('invalid method', 0);
-  const version = checkVersionRequest(line.slice(sp2 + 1));
-  const uriText = line.slice(sp1 + 1, sp2);
-  if (uriText.length === 0) throw bad('empty Request-URI', sp1 + 1);
+  const sp1 = text.indexOf(' ');
+  const sp2 = end > 0 ? text.lastIndexOf(' ', end - 1) : -1;
+  if (sp1 <= 0 || sp1 >= end || sp2 === sp1) throw bad('malformed Request-Line', 0);
+  if (!isToken(text, 0, sp1)) throw bad('invalid method', 0);
+  const version = checkVersionRequest(text.slice(sp2 + 1, end));
+  if (sp2 === sp1 + 1) throw bad('empty Request-URI', sp1 + 1);
   let uri;
   try {
-    uri = parseUri(uriText);
+    uri = parseUriAt(text, sp1 + 1, sp2);
   } catch (e) {
     // RFC 4475 §3.1.2.7, §3.1.2.8: `<>` or LWS in the Request-URI is a 400.
     throw bad(`invalid Request-URI: ${e instanceof Error ? e.message : String(e)}`, sp1 + 1);
   }
   // RFC 3261 §19.1.1 Table 1: headers are not allowed in a Request-URI (RFC 4475 §3.1.2.11).
   if (uri.kind === 'sip' && uri.headers.size > 0) throw bad('headers in the Request-URI', sp1 + 1);
-  return new SipRequest(line.slice(0, sp1), uri, headers, body, version);
+  return new SipRequest(text.slice(0, sp1), uri, headers, body, version);
 }
 
 function checkVersionRequest(v: string): string {

@@ -594,6 +594,48 @@ describe('SipStack under hostile peers over UDP, TCP and TLS', () => {
     expect(await within(() => ua.stack.transactions.serverTransactionCount === 0, 64 * TIMERS.t1Ms + 3000)).toBe(true);
   }, 60_000);
 
+  it('a flood of INVITEs never ACKed, retransmission storms and stray CANCELs leave no transaction and no session', async () => {
+    const p = await peer('udp');
+    const sdp = ['v=0', 'o=peer 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 41000 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
+    const invite = (tag: string, method = 'INVITE'): Buffer =>
+      Buffer.from(
+        options('udp', p.port, tag, { headers: [`Contact: <sip:peer@127.0.0.1:${p.port}>`], body: method === 'INVITE' ? sdp : '' })
+          .toString('latin1')
+          .replace('OPTIONS sip:', `${method} sip:`)
+          .replace('CSeq: 1 OPTIONS', `CSeq: 1 ${method}`)
+          .replace('Content-Type: text/plain', 'Content-Type: application/sdp'),
+        'latin1',
+      );
+    const finals = (): Map<string, Seen[]> => {
+      const m = new Map<string, Seen[]>();
+      for (const r of p.responses) if (r.status >= 200 && r.callId) m.set(r.callId, [...(m.get(r.callId) ?? []), r]);
+      return m;
+    };
+    // 1. 300 new INVITEs, 50 in flight; the test's delegate rejects each with 486; no ACK is ever sent.
+    const N = 300;
+    const deadline = Date.now() + 20_000;
+    let sent = 0;
+    while (sent < N && Date.now() < deadline) {
+      if (sent - finals().size < 50) p.send(invite(`flood${sent++}`));
+      else await sleep(5);
+    }
+    expect(await within(() => finals().size >= N, 5000)).toBe(true);
+    expect([...finals().values()].every((rs) => rs.every((r) => r.status === 486))).toBe(true);
+    // 2. One INVITE retransmitted 50 times: one transaction, every answer the same 486 (same To tag).
+    const storm = invite('storm');
+    for (let i = 0; i < 50; i++) p.send(storm);
+    await within(() => (finals().get('storm@garbage')?.length ?? 0) >= 50, 3000);
+    const stormAnswers = finals().get('storm@garbage') ?? [];
+    expect(stormAnswers.length).toBeGreaterThanOrEqual(50);
+    expect(new Set(stormAnswers.map((r) => `${r.status} ${r.toTag}`)).size).toBe(1);
+    // 3. CANCELs matching nothing: 481 (RFC 3261 §9.2).
+    for (let i = 0; i < 20; i++) p.send(invite(`stray${i}`, 'CANCEL'));
+    expect(await within(() => [...Array(20).keys()].every((i) => finals().get(`stray${i}@garbage`)?.[0]?.status === 481), 3000)).toBe(true);
+    // Timer H (64*T1) ends every INVITE server transaction without its ACK; no session is left.
+    expect(await within(() => ua.stack.transactions.serverTransactionCount === 0, 64 * TIMERS.t1Ms + 5000)).toBe(true);
+    expect(ua.activeSessions).toEqual([]);
+  }, 40_000);
+
   it('a forged received or rport in the top Via does not send the response to someone else', async () => {
     // A dual-stack UA, a peer on 127.0.0.1:P and a "victim" on [::1]:P (same port number).
     const dual = await UserAgent.create({

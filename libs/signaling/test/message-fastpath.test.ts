@@ -116,6 +116,30 @@ describe('typed values parsed in place', () => {
   });
 });
 
+describe('URIs read in place stop at their own end', () => {
+  it('a URI without userinfo does not take an "@" of a later header', () => {
+    const m = parseMessage(crlf([...HEAD.slice(0, 3), 'Record-Route: <sip:p1.example.com;lr>, <sip:p2.example.com:5070;lr>', 'Route: sip:p3.example.com;lr', ...HEAD.slice(3), 'Content-Length: 0', '', '']));
+    const rr = m.get(H.RecordRoute)!;
+    expect(rr.map((r) => (r.uri.kind === 'sip' ? [r.uri.user, r.uri.host, r.uri.port, r.uri.params.has('lr')] : []))).toEqual([
+      [undefined, 'p1.example.com', undefined, true],
+      [undefined, 'p2.example.com', 5070, true],
+    ]);
+    const route = m.get(H.Route)!;
+    expect(route[0]!.uri).toMatchObject({ kind: 'sip', user: undefined, host: 'p3.example.com' });
+    // RFC 3261 §20.10: after an addr-spec, parameters are header parameters.
+    expect(route[0]!.params.has('lr')).toBe(true);
+    expect(route[0]!.uri.kind === 'sip' && route[0]!.uri.params.size).toBe(0);
+  });
+
+  it('reads user, password, escapes and telephone-subscriber users', () => {
+    const m = parseMessage(crlf([...HEAD.slice(0, 4), 'To: <sip:+1-212-555-1212:1234@gw.example.com;user=phone>', 'From: <sip:al%20ice:pw@example.com>;tag=1', ...HEAD.slice(6), 'Content-Length: 0', '', '']));
+    expect(m.get(H.To)!.uri).toMatchObject({ user: '+1-212-555-1212', password: '1234', host: 'gw.example.com' });
+    expect(m.get(H.From)!.uri).toMatchObject({ user: 'al%20ice', password: 'pw', host: 'example.com' });
+    const bad = parseMessage(crlf([...HEAD.slice(0, 5), 'From: <sip:al%2xice@example.com>;tag=1', ...HEAD.slice(6), 'Content-Length: 0', '', '']));
+    expect(() => bad.get(H.From)).toThrow(/bad escape in URI user/);
+  });
+});
+
 describe('changes after parsing', () => {
   it('typed reads follow setHeader, append, prepend and delete', () => {
     const m = parseMessage(crlf([...HEAD, 'Content-Length: 0', '', '']));

@@ -258,11 +258,21 @@ function parsePort(s: string, from: number, to: number): number {
 }
 
 
+/**
+ * The index of the character `ch` in `s[from, to)`, or -1. Values are read inside the text of the
+ * whole header section: `indexOf` would run past the value, up to the end of that text, each time
+ * the character is missing from the value.
+ */
+function indexIn(s: string, ch: number, from: number, to: number): number {
+  for (let k = from; k < to; k++) if (s.charCodeAt(k) === ch) return k;
+  return -1;
+}
+
 /** Reads a host (hostname, IPv4, or `[IPv6]`) at `i`, before `n`; returns its end. */
 function hostEnd(s: string, i: number, n: number): number {
   if (i < n && s.charCodeAt(i) === 0x5b /* [ */) {
-    const close = s.indexOf(']', i);
-    if (close < 0 || close >= n) fail('unterminated IPv6 reference', undefined);
+    const close = indexIn(s, 0x5d /* ] */, i, n);
+    if (close < 0) fail('unterminated IPv6 reference', undefined);
     for (let j = i + 1; j < close; j++) {
       const c = s.charCodeAt(j);
       if (!(has(c, F_HEX) || c === 0x3a || c === 0x2e)) fail('invalid IPv6 reference', undefined);
@@ -282,17 +292,40 @@ function parseSipUri(s: string, scheme: 'sip' | 'sips', start: number, end: numb
   let i = start;
   let user: string | undefined;
   let password: string | undefined;
-  const at = s.indexOf('@', i);
-  if (at >= 0 && at < end) {
-    // userinfo = ( user / telephone-subscriber ) [ ":" password ] "@"
-    const colon = s.indexOf(':', i);
-    const userEnd = colon >= 0 && colon < at ? colon : at;
+  // userinfo = ( user / telephone-subscriber ) [ ":" password ] "@". The user characters are
+  // read up to "@" (userinfo) or to ":" then the password characters up to "@"; anything else
+  // means there is no userinfo ("@" only appears in the userinfo: RFC 3261 §25.1 escapes it
+  // elsewhere). No search runs past the URI.
+  let k = i;
+  let c = 0;
+  let escaped = false;
+  while (k < end && ((c = s.charCodeAt(k)) === 0x25 || (c < 128 && (CLASS[c]! & F_USER) !== 0))) {
+    if (c === 0x25) escaped = true;
+    k++;
+  }
+  let at = -1;
+  let colon = -1;
+  if (k < end && c === 0x40 /* @ */) {
+    at = k;
+  } else if (k < end && c === 0x3a /* : */) {
+    let p = k + 1;
+    while (p < end && ((c = s.charCodeAt(p)) === 0x25 || (c < 128 && (CLASS[c]! & F_PASSWORD) !== 0))) {
+      if (c === 0x25) escaped = true;
+      p++;
+    }
+    if (p < end && c === 0x40) {
+      colon = k;
+      at = p;
+    }
+  }
+  if (at >= 0) {
+    const userEnd = colon >= 0 ? colon : at;
     if (userEnd === i) fail('empty user part', undefined);
-    checkEscapedRun(s, i, userEnd, F_USER, 'URI user');
+    if (escaped) checkEscapedRun(s, i, userEnd, F_USER, 'URI user');
     user = s.slice(i, userEnd);
-    if (userEnd < at) {
-      checkEscapedRun(s, userEnd + 1, at, F_PASSWORD, 'URI password');
-      password = s.slice(userEnd + 1, at);
+    if (colon >= 0) {
+      if (escaped) checkEscapedRun(s, colon + 1, at, F_PASSWORD, 'URI password');
+      password = s.slice(colon + 1, at);
     }
     i = at + 1;
   }
@@ -331,10 +364,10 @@ function parseSipUri(s: string, scheme: 'sip' | 'sips', start: number, end: numb
   if (i < end && s.charCodeAt(i) === 0x3f /* ? */) {
     i++;
     while (i <= end) {
-      let e = s.indexOf('&', i);
-      if (e < 0 || e > end) e = end;
-      const eq = s.indexOf('=', i);
-      if (eq < 0 || eq >= e || eq === i) fail('invalid URI header', undefined);
+      let e = indexIn(s, 0x26 /* & */, i, end);
+      if (e < 0) e = end;
+      const eq = indexIn(s, 0x3d /* = */, i, e);
+      if (eq < 0 || eq === i) fail('invalid URI header', undefined);
       checkEscapedRun(s, i, eq, F_HNV, 'URI header');
       checkEscapedRun(s, eq + 1, e, F_HNV, 'URI header');
       headers.set(s.slice(i, eq), s.slice(eq + 1, e));
@@ -373,6 +406,8 @@ function parseTelUri(s: string, start: number): TelUri {
 
 /** {@link parseUri} on `s[start, end)`. */
 export function parseUriAt(s: string, start: number, end: number): Uri {
+  // (Native search: every header line of the text has a ":" after its name, so the search stops
+  // within the next line at worst.)
   let colon = s.indexOf(':', start);
   if (colon >= end) colon = -1;
   if (colon <= start) fail('URI without a scheme', undefined);
@@ -542,9 +577,9 @@ function readNameAddr(s: string, i: number, n: number, header: string, inList: b
       if (isWs(d) || (d === 0x2c && inList)) break;
       end++;
     }
-    const at = s.indexOf('@', i);
-    let from = at >= 0 && at < end ? at : s.indexOf(':', i);
-    if (from < 0 || from >= end) from = i;
+    const at = indexIn(s, 0x40 /* @ */, i, end);
+    let from = at >= 0 ? at : indexIn(s, 0x3a /* : */, i, end);
+    if (from < 0) from = i;
     let ue = from;
     while (ue < end) {
       const d = s.charCodeAt(ue);

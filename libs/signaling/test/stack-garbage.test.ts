@@ -636,6 +636,44 @@ describe('SipStack under hostile peers over UDP, TCP and TLS', () => {
     expect(ua.activeSessions).toEqual([]);
   }, 40_000);
 
+  it('a request handler that throws before answering: the stack answers 500 and the transaction ends', async () => {
+    // A UA whose session-description factory fails: its INVITE handler throws before any final
+    // response. Another stack listener throws after the UA answered: no second answer.
+    const broken = await UserAgent.create({
+      aor: 'sip:ua@127.0.0.1',
+      stack: { listen: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }], timers: TIMERS },
+      createSessionDescriptionHandler: () => {
+        throw new Error('factory failed');
+      },
+    });
+    const errorsBefore = processErrors.length;
+    const late = broken.stack.onDidReceiveRequest(() => {
+      throw new Error('late listener failed');
+    });
+    try {
+      const p = await udpPeer(broken.stack.pointFor('udp').port);
+      peers.push(p);
+      const make = (method: string, tag: string): Buffer =>
+        Buffer.from(options('udp', p.port, tag, { headers: [`Contact: <sip:peer@127.0.0.1:${p.port}>`] }).toString('latin1').replace('OPTIONS sip:', `${method} sip:`).replace('CSeq: 1 OPTIONS', `CSeq: 1 ${method}`), 'latin1');
+      p.send(make('INVITE', 'thrower1'));
+      p.send(make('OPTIONS', 'thrower2'));
+      const finalOf = (callId: string): Seen[] => p.responses.filter((r) => r.callId === callId && r.status >= 200);
+      expect(await within(() => finalOf('thrower1@garbage').length > 0 && finalOf('thrower2@garbage').length > 0, 3000)).toBe(true);
+      expect(finalOf('thrower1@garbage')[0]).toMatchObject({ status: 500, reason: 'Server Internal Error' });
+      await sleep(100);
+      // OPTIONS: answered 200 by the UA, once (the late listener's failure changes nothing).
+      expect(finalOf('thrower2@garbage').map((r) => r.status)).toEqual([200]);
+      expect(await within(() => broken.stack.transactions.serverTransactionCount === 0, 64 * TIMERS.t1Ms + 3000)).toBe(true);
+      // Each failure was still reported to the process-wide listener error handler.
+      const reported = processErrors.splice(errorsBefore).map((e) => (e instanceof Error ? e.message : String(e)));
+      expect(reported).toContain('factory failed');
+      expect(reported.filter((m) => m === 'late listener failed').length).toBe(2);
+    } finally {
+      late.dispose();
+      broken.dispose();
+    }
+  });
+
   it('a forged received or rport in the top Via does not send the response to someone else', async () => {
     // A dual-stack UA, a peer on 127.0.0.1:P and a "victim" on [::1]:P (same port number).
     const dual = await UserAgent.create({

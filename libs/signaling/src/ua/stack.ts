@@ -13,6 +13,7 @@ import {
   TransportError,
   nullLogger,
   realClock,
+  setListenerErrorHandler,
   type Clock,
   type Event,
   type Logger,
@@ -157,7 +158,16 @@ export class SipStack extends Disposable {
   private readonly options: SipStackOptions;
   private readonly points: ListeningPoint[] = [];
 
-  private readonly _onDidReceiveRequest = this._register(new Emitter<IncomingRequestEvent>());
+  /** The request {@link SipStack.onRequest} is handing to the TU now, and whether a listener threw on it. */
+  private dispatching: { failed: boolean; error: unknown } | undefined;
+  private readonly _onDidReceiveRequest = this._register(
+    new Emitter<IncomingRequestEvent>({
+      onListenerError: (error) => {
+        if (this.dispatching && !this.dispatching.failed) this.dispatching = { failed: true, error };
+        reportListenerError(error);
+      },
+    }),
+  );
   /** A new request arrived and passed the RFC 3261 §8.2 checks (answer it through its transaction). */
   readonly onDidReceiveRequest: Event<IncomingRequestEvent> = this._onDidReceiveRequest.event;
 
@@ -532,8 +542,45 @@ export class SipStack extends Disposable {
       transaction.respond(res);
       return;
     }
-    this._onDidReceiveRequest.fire({ request, transaction, source: transaction.responseDestination });
+    const outer = this.dispatching;
+    const dispatch = { failed: false, error: undefined as unknown };
+    this.dispatching = dispatch;
+    try {
+      this._onDidReceiveRequest.fire({ request, transaction, source: transaction.responseDestination });
+    } finally {
+      const result = this.dispatching;
+      this.dispatching = outer;
+      if (result.failed) this.answerAfterTuFailure(request, transaction, result.error);
+    }
   }
+
+  /**
+   * A listener of {@link SipStack.onDidReceiveRequest} threw while handling `request`. If it left
+   * the transaction without a final response, the stack sends one: otherwise nothing ever would
+   * (an INVITE server transaction waits in Proceeding for the TU without a timer, RFC 3261
+   * §17.2.1, and a non-INVITE one in Trying, §17.2.2).
+   */
+  private answerAfterTuFailure(request: SipRequest, transaction: ServerTransaction, error: unknown): void {
+    const last = transaction.lastResponse;
+    if (request.method === 'ACK' || transaction.isTerminated || (last && last.status >= 200)) return;
+    this.logger.warn('a request handler threw before answering: the stack answers', { method: request.method, error: String(error) });
+    try {
+      // RFC 3261 §21.4.1: 400 when the request could not be understood (a header failed to parse);
+      // §21.5.1: 500 (Server Internal Error) for an unexpected condition.
+      const parse = error instanceof SipParseError;
+      const res = createResponse(request, parse ? error.status : 500, parse ? (error.details.reason ?? 'Bad Request') : 'Server Internal Error', { toTag: transaction.toTag ?? newBranch().slice(7) });
+      transaction.respond(res);
+    } catch (e) {
+      this.logger.warn('could not answer after the handler failure', { error: String(e) });
+    }
+  }
+}
+
+/** Hands a listener error to the process-wide handler of `@sip-endpoint/base` (reported, never rethrown). */
+function reportListenerError(error: unknown): void {
+  const handler = setListenerErrorHandler(() => undefined);
+  setListenerErrorHandler(handler);
+  handler(error);
 }
 
 /**

@@ -48,11 +48,17 @@ ToneSource::ToneSource(double frequencyHz, double levelDbov, int rate)
     : rate_(rate), amplitude_(std::min(32767.0, amplitudeForDbov(levelDbov))), step_(kTwoPi * frequencyHz / rate) {}
 
 void ToneSource::read(int16_t* out, std::size_t n) {
+  // A rotating phasor (one complex multiply per sample instead of a sin()), renormalised and
+  // re-anchored to the exact phase at the end of every read so that error cannot accumulate.
+  double re = std::cos(phase_), im = std::sin(phase_);
+  const double c = std::cos(step_), s = std::sin(step_);
   for (std::size_t i = 0; i < n; i++) {
-    out[i] = static_cast<int16_t>(std::lround(amplitude_ * std::sin(phase_)));
-    phase_ += step_;
-    if (phase_ >= kTwoPi) phase_ -= kTwoPi;
+    out[i] = static_cast<int16_t>(std::lround(amplitude_ * im));
+    const double r = re * c - im * s;
+    im = re * s + im * c;
+    re = r;
   }
+  phase_ = std::fmod(phase_ + step_ * static_cast<double>(n), kTwoPi);
 }
 
 std::vector<int16_t> readWavFile(const std::string& path, WavFormat& format) {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <strings.h>
 
 #include "rtcp/rtcp_packet.h"
 #include "rtp/ntp_time.h"
@@ -19,7 +20,6 @@ namespace sipmedia {
 namespace {
 
 constexpr std::size_t kMaxDatagram = 2048;
-constexpr std::size_t kMaxFrameSamples = 48000 / 1000 * 120 * 2;  // 120 ms stereo at 48 kHz
 constexpr int kRecvBurst = 64;  // datagrams read per readiness event (bounded work per stream)
 
 uint64_t ntpNow() {
@@ -158,8 +158,6 @@ Stream::Stream(uint32_t id, const StreamConfig& config, const EngineConfig& engi
       srtp_(std::move(srtp)),
       shared_(std::move(shared)) {
   cname_ = engine.cname;
-  pcm_.assign(kMaxFrameSamples, 0);
-  mono_.assign(kMaxFrameSamples, 0);
   payload_.assign(kMaxDatagram, 0);
   packet_.assign(kMaxDatagram + SrtpSession::kMaxOverhead, 0);
   recvBuf_.assign(kMaxDatagram + SrtpSession::kMaxOverhead, 0);
@@ -205,6 +203,12 @@ void Stream::applyCodec(StreamCodec codec) {
   jc.maxDelayMs = config_.jitterMaxMs > 0 ? config_.jitterMaxMs : engine_.jitterMaxMs;
   jc.minDelayMs = std::max(jc.minDelayMs, codec_.ptimeMs);
   jc.maxDelayMs = std::max(jc.maxDelayMs, jc.minDelayMs);
+  // Size the buffer for this codec (memory per stream matters at 1000 streams): enough slots
+  // for the largest delay plus a burst, payloads no bigger than the codec can produce (one
+  // octet per sample bounds G.711/G.722/G.729; Opus up to an MTU).
+  jc.capacityPackets = std::max(16, jc.maxDelayMs / codec_.ptimeMs * 2 + 8);
+  const bool variable = strcasecmp(codec_.factory->info().name.c_str(), "opus") == 0;
+  jc.maxPayloadBytes = variable ? 1500 : static_cast<int>(codec_.frameSamples) + 64;
   jitter_ = std::make_unique<JitterBuffer>(jc, *codec_.decoder, codec_.rtpClockRate);
   // RFC 3550 §6.2: session bandwidth from the codec's rate; RTCP gets 5% of it.
   RtcpIntervalConfig ic;
@@ -224,6 +228,9 @@ void Stream::applyCodec(StreamCodec codec) {
   to.sampleRate = codec_.sampleRate;
   inbandDtmf_ = std::make_unique<DtmfToneGenerator>(to);
   stats_.rtp.codec = codec_.label;
+  const std::size_t frame = codec_.frameSamples * 2 + 16;  // stereo interleaved at most
+  if (pcm_.size() < frame) pcm_.assign(frame, 0);
+  if (mono_.size() < frame) mono_.assign(frame, 0);
   configureDevices();
 }
 
@@ -553,6 +560,11 @@ void Stream::send(int64_t nowUs, std::vector<EngineEvent>& events) {
 }
 
 void Stream::snapshot(int64_t nowUs, std::vector<EngineEvent>& events) {
+  // Publish every 5th frame (100 ms at 20 ms) unless a Stats event is due: the copy under the
+  // mutex is the largest per-stream cost after the socket calls.
+  const bool statsDue = statsIntervalMs_ > 0 && nowUs - lastStatsEventUs_ >= static_cast<int64_t>(statsIntervalMs_) * 1000;
+  if (++snapshotCountdown_ < 5 && !statsDue) return;
+  snapshotCountdown_ = 0;
   StreamStatistics& s = stats_.rtp;
   s.packetsSent = sender_->packetCount();
   s.bytesSent = sender_->octetCount();
@@ -583,7 +595,7 @@ void Stream::snapshot(int64_t nowUs, std::vector<EngineEvent>& events) {
     std::lock_guard<std::mutex> lock(shared_->mutex);
     shared_->snapshot = stats_;
   }
-  if (statsIntervalMs_ > 0 && nowUs - lastStatsEventUs_ >= static_cast<int64_t>(statsIntervalMs_) * 1000) {
+  if (statsDue) {
     lastStatsEventUs_ = nowUs;
     EngineEvent e;
     e.type = EngineEventType::Stats;

@@ -164,6 +164,7 @@ class Stream {
   int64_t lastQualityUs_ = 0;
   int64_t lastSrReceivedUs_ = 0;
   int tickCount_ = 0;
+  int snapshotCountdown_ = 4;  // the first frame publishes at once
   bool started_ = false;
   bool receivingActive_ = false;
   bool timedOut_ = false;

@@ -63,6 +63,7 @@ function parseLines<T>(headers: SipHeaders, key: string, parseAt: ParseAt<T>): T
   return acc;
 }
 const EMPTY = Buffer.alloc(0);
+const EMPTY_VALUES: unknown[] = [];
 
 /**
  * What both requests and responses have: headers (raw, with typed views through codecs) and a
@@ -78,8 +79,8 @@ export abstract class SipMessageBase {
   /** The body bytes (empty when none). */
   body: Buffer;
   // Typed values by codec: a message caches a handful, so parallel arrays beat a Map here.
-  private cacheCodecs: HeaderCodec<unknown>[] = [];
-  private cacheValues: unknown[] = [];
+  private cacheCodecs: HeaderCodec<unknown>[] | undefined = undefined;
+  private cacheValues: unknown[] = EMPTY_VALUES;
 
   constructor(headers?: SipHeaders, body?: Buffer | string) {
     this.headers = headers ?? new SipHeaders();
@@ -91,7 +92,7 @@ export abstract class SipMessageBase {
    * Throws `SipParseError` when the header is malformed; `undefined` when it is absent.
    */
   get<T>(codec: HeaderCodec<T>): T | undefined {
-    const idx = this.cacheCodecs.indexOf(codec as HeaderCodec<unknown>);
+    const idx = this.cacheCodecs === undefined ? -1 : this.cacheCodecs.indexOf(codec as HeaderCodec<unknown>);
     if (idx >= 0) return this.cacheValues[idx] as T;
     let v: T | undefined;
     const own = codec as OwnCodec<T>;
@@ -104,8 +105,7 @@ export abstract class SipMessageBase {
       if (lines.length === 0) return undefined;
       v = codec.parse(lines);
     }
-    this.cacheCodecs.push(codec as HeaderCodec<unknown>);
-    this.cacheValues.push(v);
+    this.remember(codec, v);
     return v;
   }
 
@@ -124,8 +124,7 @@ export abstract class SipMessageBase {
       return this;
     }
     this.headers.set(codec.name, codec.format(value));
-    this.cacheCodecs.push(codec as HeaderCodec<unknown>);
-    this.cacheValues.push(value);
+    this.remember(codec, value);
     return this;
   }
 
@@ -150,11 +149,23 @@ export abstract class SipMessageBase {
     return this.set(H.Via, [via, ...current]);
   }
 
+  private remember(codec: HeaderCodec<unknown>, value: unknown): void {
+    if (this.cacheCodecs === undefined) {
+      // Allocated on the first typed read: many messages are only forwarded or dropped.
+      this.cacheCodecs = [];
+      this.cacheValues = [];
+    }
+    this.cacheCodecs.push(codec);
+    this.cacheValues.push(value);
+  }
+
   private invalidate(name: string): void {
+    const codecs = this.cacheCodecs;
+    if (codecs === undefined) return;
     const key = headerKey(name);
-    for (let i = this.cacheCodecs.length - 1; i >= 0; i--) {
-      if (headerKey(this.cacheCodecs[i]!.name) === key) {
-        this.cacheCodecs.splice(i, 1);
+    for (let i = codecs.length - 1; i >= 0; i--) {
+      if (headerKey(codecs[i]!.name) === key) {
+        codecs.splice(i, 1);
         this.cacheValues.splice(i, 1);
       }
     }

@@ -89,15 +89,6 @@ function isTokenString(s: string): boolean {
   return true;
 }
 
-/** `s.slice(from, to).toLowerCase()`, without the second copy when already lower-case. */
-function lowerSlice(s: string, from: number, to: number): string {
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x41 && c <= 0x5a) return s.slice(from, to).toLowerCase();
-  }
-  return s.slice(from, to);
-}
-
 /** End of a token starting at `i` (== i when there is none), before `n`. */
 function tokenEnd(s: string, i: number, n: number): number {
   let c: number;
@@ -176,9 +167,13 @@ function readParams(s: string, i: number, n: number, params: Params, header: str
     i++;
     while (i < n && ((c = s.charCodeAt(i)) === SP || c === HT || c === 0x0d || c === 0x0a)) i++;
     const ns = i;
-    while (i < n && (c = s.charCodeAt(i)) < 128 && (CLASS[c]! & F_TOKEN) !== 0) i++;
+    let upper = false;
+    while (i < n && (c = s.charCodeAt(i)) < 128 && (CLASS[c]! & F_TOKEN) !== 0) {
+      if (c <= 0x5a && c >= 0x41) upper = true;
+      i++;
+    }
     if (i === ns) fail('empty parameter name', header);
-    const name = lowerSlice(s, ns, i);
+    const name = upper ? s.slice(ns, i).toLowerCase() : s.slice(ns, i);
     while (i < n && ((c = s.charCodeAt(i)) === SP || c === HT || c === 0x0d || c === 0x0a)) i++;
     if (i < n && c === 0x3d /* = */) {
       i++;
@@ -346,18 +341,24 @@ function parseSipUri(s: string, scheme: 'sip' | 'sips', start: number, end: numb
     const ns = i + 1;
     let eq = -1;
     let e = ns;
+    let upper = false;
     for (; e < end; e++) {
       const c = s.charCodeAt(e);
       if (c === 0x3b || c === 0x3f) break;
+      if (c <= 0x5a && c >= 0x41 && eq < 0) upper = true;
       if (c === 0x3d && eq < 0) eq = e;
       else if (c === 0x25) {
         if (e + 2 >= end || !has(s.charCodeAt(e + 1), F_HEX) || !has(s.charCodeAt(e + 2), F_HEX)) fail('bad escape in URI parameter', undefined);
+        // The hex digits of an escape in a name are lower-cased with the rest of the name
+        // (RFC 3261 §19.1.4 compares escapes case-insensitively anyway).
+        if (eq < 0 && (s.charCodeAt(e + 1) >= 0x41 || s.charCodeAt(e + 2) >= 0x41)) upper = true;
         e += 2;
       } else if (c >= 128 || (CLASS[c]! & F_PARAMCHAR) === 0) fail(`invalid character "${s[e]}" in URI parameter`, undefined);
     }
     if (eq === ns || e === ns) fail('empty URI parameter name', undefined);
-    if (eq >= 0) params.set(lowerSlice(s, ns, eq), s.slice(eq + 1, e));
-    else params.set(lowerSlice(s, ns, e), null);
+    // Parameter names compare case-insensitively (RFC 3261 §19.1.4): stored lower-cased.
+    const name = s.slice(ns, eq >= 0 ? eq : e);
+    params.set(upper ? name.toLowerCase() : name, eq >= 0 ? s.slice(eq + 1, e) : null);
     i = e;
   }
   const headers = new Map<string, string>();

@@ -513,6 +513,9 @@ export class SipStack extends Disposable {
    * Answers a request that parsed but whose headers the stack needs are malformed, without a
    * transaction, to where it came from. When even the typed headers a response copies cannot be
    * read (a malformed To), the response is built from the raw header lines instead.
+   * DEVIATION(RFC 3261 §18.2.2): the response goes to the packet source (the connection it came
+   * on), not where the top Via says: the Via may be what is malformed, and without a transaction
+   * there is no fallback (§17.2.4) anyway.
    */
   private replyStateless(req: SipRequest, error: unknown, source: Destination, data: Buffer): void {
     const status = error instanceof SipParseError ? error.status : 400;
@@ -543,8 +546,7 @@ export class SipStack extends Disposable {
       return;
     }
     const outer = this.dispatching;
-    const dispatch = { failed: false, error: undefined as unknown };
-    this.dispatching = dispatch;
+    this.dispatching = { failed: false, error: undefined };
     try {
       this._onDidReceiveRequest.fire({ request, transaction, source: transaction.responseDestination });
     } finally {

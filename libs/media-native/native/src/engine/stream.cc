@@ -204,11 +204,12 @@ void Stream::applyCodec(StreamCodec codec) {
   jc.minDelayMs = std::max(jc.minDelayMs, codec_.ptimeMs);
   jc.maxDelayMs = std::max(jc.maxDelayMs, jc.minDelayMs);
   // Size the buffer for this codec (memory per stream matters at 1000 streams): enough slots
-  // for the largest delay plus a burst, payloads no bigger than the codec can produce (one
-  // octet per sample bounds G.711/G.722/G.729; Opus up to an MTU).
+  // for the largest delay plus a burst, payloads no bigger than the codec can produce in the
+  // longest packet a peer may send (RFC 3551 §4.5: up to 120 ms whatever our ptime; one octet
+  // per sample bounds G.711/G.722/G.729; Opus up to an MTU).
   jc.capacityPackets = std::max(16, jc.maxDelayMs / codec_.ptimeMs * 2 + 8);
   const bool variable = strcasecmp(codec_.factory->info().name.c_str(), "opus") == 0;
-  jc.maxPayloadBytes = variable ? 1500 : static_cast<int>(codec_.frameSamples) + 64;
+  jc.maxPayloadBytes = variable ? 1500 : static_cast<int>(samplesFor(codec_.sampleRate, 120)) + 64;
   jitter_ = std::make_unique<JitterBuffer>(jc, *codec_.decoder, codec_.rtpClockRate);
   // RFC 3550 §6.2: session bandwidth from the codec's rate; RTCP gets 5% of it.
   RtcpIntervalConfig ic;

@@ -2,7 +2,8 @@ import { Disposable, Emitter, type Event, type Logger, nullLogger } from '@sip-e
 import { type AudioSink, type AudioSource, nativeDeviceOf } from './devices';
 import { callNative, NativeEngineError } from './errors';
 import { loadNative } from './load-native';
-import type { NativeEngine, NativeEvent, NativeStats, NativeStreamOptions, NativeStreamUpdate } from './native';
+import type { NativeEngine, NativeEvent, NativeStreamOptions, NativeStreamUpdate } from './native';
+import type { MediaStreamStats } from './stats';
 
 /** Options of a {@link MediaEngine}. */
 export interface MediaEngineOptions {
@@ -100,12 +101,6 @@ export interface MediaStreamUpdate {
   readonly srtp?: MediaSrtp;
 }
 
-/**
- * Statistics of a stream: the Genesys keys (`gotLocalStat` ... `remotePktCount`, see
- * genesys-compat.md §2), counters, RTT, jitter buffer, SRTP and the E-model (ITU-T G.107) MOS for
- * the whole call and the last interval (0 until computed, after ~1 s of received audio).
- */
-export type MediaStreamStats = Readonly<NativeStats>;
 
 /** A received DTMF digit. */
 export interface DtmfReceivedEvent {

@@ -74,7 +74,6 @@ export {
   MediaStream,
   type MediaStreamOptions,
   type MediaStreamUpdate,
-  type MediaStreamStats,
   type MediaCodec,
   type MediaSrtp,
   type MediaRemote,
@@ -83,3 +82,4 @@ export {
   Conference,
   generateSrtpKey,
 } from './engine';
+export type { MediaStreamStats, JitterBufferStats, SrtpStats } from './stats';

@@ -1,5 +1,6 @@
 // The raw shape of the addon (native/src/napi). Private to this package: the public API is the
 // typed wrapper in index.ts.
+import type { MediaStreamStats } from './stats';
 
 /** One row of the native codec table. */
 export interface NativeCodecInfo {
@@ -79,66 +80,8 @@ export interface NativeStreamUpdate {
   srtp?: NativeSrtpSpec;
 }
 
-export interface NativeJitterStats {
-  packetsReceived: number;
-  packetsPlayed: number;
-  lost: number;
-  late: number;
-  concealedFrames: number;
-  fecRecovered: number;
-  discarded: number;
-  reordered: number;
-  duplicated: number;
-  silenceFrames: number;
-  currentDelayMs: number;
-  targetDelayMs: number;
-  maxJitterMs: number;
-}
-
-export interface NativeStats {
-  gotLocalStat: boolean;
-  localFracLost: number;
-  localJitterMs: number;
-  localOctCount: number;
-  localPktCount: number;
-  localTotalLost: number;
-  gotRemoteRR: boolean;
-  remoteFracLost: number;
-  remoteJitterMs: number;
-  remoteTotalLost: number;
-  gotRemoteSR: boolean;
-  remoteOctCount: number;
-  remotePktCount: number;
-  packetsSent: number;
-  bytesSent: number;
-  packetsReceived: number;
-  bytesReceived: number;
-  packetsLost: number;
-  jitterMs: number;
-  rttMs: number;
-  codec: string;
-  jitterBufferDelayMs: number;
-  jitterBufferLate: number;
-  jitterBufferConcealed: number;
-  rWholeCall: number;
-  mosWholeCall: number;
-  rInterval: number;
-  mosInterval: number;
-  jitterBuffer: NativeJitterStats;
-  srtp: { rtpProtected: number; rtpUnprotected: number; authFailures: number; replayFailures: number; otherFailures: number };
-  localSsrc: number;
-  remoteSsrc: number;
-  receiving: boolean;
-  malformedPackets: number;
-  otherPayloadPackets: number;
-  rtcpSent: number;
-  rtcpReceived: number;
-  malformedRtcp: number;
-  dtmfPacketsSent: number;
-  dtmfEventsReceived: number;
-  sendErrors: number;
-  ssrcChanges: number;
-}
+/** The stats object the addon builds (its shape is the public MediaStreamStats). */
+export type NativeStats = MediaStreamStats;
 
 export interface NativeEvent {
   type: 'started' | 'receiving' | 'dtmf' | 'timeout' | 'ssrc' | 'stats' | 'fault' | 'closed' | 'died';

@@ -215,6 +215,16 @@ export class SipStack extends Disposable {
     this._register(this.transactions.onDidReceiveAck((e) => this._onDidReceiveAck.fire({ request: e.request, source: e.source })));
     this._register(this.transactions.onDidReceiveCancel((e) => this._onDidReceiveCancel.fire({ cancel: e.cancel, inviteTransaction: e.inviteTransaction })));
     this._register(this.transactions.onDidReceiveStrayResponse((e) => this._onDidReceiveStrayResponse.fire({ response: e.response })));
+    this._register(
+      this.transactions.onDidDropMessage((e) =>
+        this._onDidDropMessage.fire({
+          reason: e.reason,
+          remote: `${e.source.address}:${e.source.port}`,
+          protocol: e.source.protocol,
+          ...(e.error !== undefined ? { error: e.error instanceof Error ? e.error : new Error(String(e.error)) } : {}),
+        }),
+      ),
+    );
   }
 
   /** Creates a stack and opens its listening points. Rejects with a `TransportError` if one cannot bind. */

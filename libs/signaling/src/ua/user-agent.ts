@@ -329,7 +329,15 @@ export class UserAgent extends Disposable {
   }
 
   private onInvite(request: SipRequest, tx: InviteServerTransaction): void {
-    const sdh = this.options.createSessionDescriptionHandler();
+    let sdh: SessionDescriptionHandler;
+    try {
+      sdh = this.options.createSessionDescriptionHandler();
+    } catch (e) {
+      // The application could not provide media for the call: refuse it without keeping state.
+      this.logger.warn('createSessionDescriptionHandler threw: rejecting the call', { error: String(e) });
+      tx.respond(createResponse(request, 500, 'Server Internal Error', { toTag: randomToken(6) }));
+      return;
+    }
     const session = new InviteSession(this.ctx, 'uas', sdh, { request, transaction: tx });
     const replaces = request.get(H.Replaces);
     if (replaces) {

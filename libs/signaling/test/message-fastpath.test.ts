@@ -140,6 +140,18 @@ describe('URIs read in place stop at their own end', () => {
   });
 });
 
+describe('Call-ID read in place', () => {
+  it('accepts every word character and refuses what the grammar refuses', () => {
+    const word = "aZ9-.!%*_+`'~()<>:\\\"/[]?{}";
+    const ok = parseMessage(crlf([...HEAD.slice(0, 6), `Call-ID: ${word}@${word}`, ...HEAD.slice(7), 'Content-Length: 0', '', '']));
+    expect(ok.get(H.CallId)).toBe(`${word}@${word}`);
+    for (const bad of ['a@b@c', '@x', 'x@', 'a;b', 'ü@x']) {
+      const m = parseMessage(crlf([...HEAD.slice(0, 6), `Call-ID: ${bad}`, ...HEAD.slice(7), 'Content-Length: 0', '', '']));
+      expect(() => m.get(H.CallId), bad).toThrow(SipParseError);
+    }
+  });
+});
+
 describe('changes after parsing', () => {
   it('typed reads follow setHeader, append, prepend and delete', () => {
     const m = parseMessage(crlf([...HEAD, 'Content-Length: 0', '', '']));

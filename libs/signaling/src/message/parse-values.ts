@@ -777,6 +777,9 @@ export function parseCallIdAt(s: string, from: number, to: number, header: strin
   from = skipWs(s, from, to);
   while (to > from && isWs(s.charCodeAt(to - 1))) to--;
   if (to === from) fail('empty Call-ID', header);
+  const v = from === 0 && to === s.length ? s : s.slice(from, to);
+  // The usual case in one native pass; the loop below names what is wrong otherwise.
+  if (CALL_ID.test(v)) return v;
   let at = false;
   for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
@@ -787,8 +790,11 @@ export function parseCallIdAt(s: string, from: number, to: number, header: strin
       fail(`invalid character in Call-ID`, header);
     }
   }
-  return from === 0 && to === s.length ? s : s.slice(from, to);
+  return v;
 }
+
+/** RFC 3261 §25.1: callid = word [ "@" word ]; word = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~" / "(" / ")" / "<" / ">" / ":" / "\" / DQUOTE / "/" / "[" / "]" / "?" / "{" / "}"). */
+const CALL_ID = /^[A-Za-z0-9\-.!%*_+`'~()<>:\\"/[\]?{}]+(?:@[A-Za-z0-9\-.!%*_+`'~()<>:\\"/[\]?{}]+)?$/;
 
 /** Call-ID (RFC 3261 §20.8): `word [ "@" word ]`, compared case-sensitively. */
 export function parseCallId(value: string, header: string): string {

@@ -23,7 +23,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ensureNoDisposablesAreLeakedInTestSuite, setListenerErrorHandler, type ListenerErrorHandler } from '@sip-endpoint/base';
 import { SipResponse, parseMessage } from '../src/message/index';
 import type { FramingErrorEvent } from '../src/transport/index';
-import { UserAgent } from '../src/ua/index';
+import { SipStack, UserAgent } from '../src/ua/index';
 import { SimpleSdh } from './support/simple-sdh';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -637,8 +637,13 @@ describe('SipStack under hostile peers over UDP, TCP and TLS', () => {
   }, 40_000);
 
   it('a request handler that throws before answering: the stack answers 500 and the transaction ends', async () => {
-    // A UA whose session-description factory fails: its INVITE handler throws before any final
-    // response. Another stack listener throws after the UA answered: no second answer.
+    // A bare stack whose only request listener throws before any response: the stack answers
+    // 500 itself. A UA whose session-description factory fails rejects the INVITE with 500 on its
+    // own (no listener error). A listener that throws after the UA answered: no second answer.
+    const bare = await SipStack.create({ listen: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }], timers: TIMERS });
+    const thrower = bare.onDidReceiveRequest(() => {
+      throw new Error('handler failed');
+    });
     const broken = await UserAgent.create({
       aor: 'sip:ua@127.0.0.1',
       stack: { listen: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }], timers: TIMERS },
@@ -653,24 +658,32 @@ describe('SipStack under hostile peers over UDP, TCP and TLS', () => {
     try {
       const p = await udpPeer(broken.stack.pointFor('udp').port);
       peers.push(p);
-      const make = (method: string, tag: string): Buffer =>
-        Buffer.from(options('udp', p.port, tag, { headers: [`Contact: <sip:peer@127.0.0.1:${p.port}>`] }).toString('latin1').replace('OPTIONS sip:', `${method} sip:`).replace('CSeq: 1 OPTIONS', `CSeq: 1 ${method}`), 'latin1');
-      p.send(make('INVITE', 'thrower1'));
-      p.send(make('OPTIONS', 'thrower2'));
-      const finalOf = (callId: string): Seen[] => p.responses.filter((r) => r.callId === callId && r.status >= 200);
-      expect(await within(() => finalOf('thrower1@garbage').length > 0 && finalOf('thrower2@garbage').length > 0, 3000)).toBe(true);
-      expect(finalOf('thrower1@garbage')[0]).toMatchObject({ status: 500, reason: 'Server Internal Error' });
+      const q = await udpPeer(bare.pointFor('udp').port);
+      peers.push(q);
+      const make = (peer: { port: number }, method: string, tag: string): Buffer =>
+        Buffer.from(options('udp', peer.port, tag, { headers: [`Contact: <sip:peer@127.0.0.1:${peer.port}>`] }).toString('latin1').replace('OPTIONS sip:', `${method} sip:`).replace('CSeq: 1 OPTIONS', `CSeq: 1 ${method}`), 'latin1');
+      q.send(make(q, 'INVITE', 'thrower0'));
+      p.send(make(p, 'INVITE', 'thrower1'));
+      p.send(make(p, 'OPTIONS', 'thrower2'));
+      const finalOf = (peer: { responses: Seen[] }, callId: string): Seen[] => peer.responses.filter((r) => r.callId === callId && r.status >= 200);
+      expect(await within(() => finalOf(q, 'thrower0@garbage').length > 0 && finalOf(p, 'thrower1@garbage').length > 0 && finalOf(p, 'thrower2@garbage').length > 0, 3000)).toBe(true);
+      expect(finalOf(q, 'thrower0@garbage')[0]).toMatchObject({ status: 500, reason: 'Server Internal Error' });
+      expect(finalOf(p, 'thrower1@garbage')[0]).toMatchObject({ status: 500, reason: 'Server Internal Error' });
       await sleep(100);
       // OPTIONS: answered 200 by the UA, once (the late listener's failure changes nothing).
-      expect(finalOf('thrower2@garbage').map((r) => r.status)).toEqual([200]);
-      expect(await within(() => broken.stack.transactions.serverTransactionCount === 0, 64 * TIMERS.t1Ms + 3000)).toBe(true);
-      // Each failure was still reported to the process-wide listener error handler.
+      expect(finalOf(p, 'thrower2@garbage').map((r) => r.status)).toEqual([200]);
+      expect(broken.activeSessions).toHaveLength(0);
+      expect(await within(() => broken.stack.transactions.serverTransactionCount === 0 && bare.transactions.serverTransactionCount === 0, 64 * TIMERS.t1Ms + 3000)).toBe(true);
+      // Listener failures are still reported to the process-wide handler; the UA's own refusal is not one.
       const reported = processErrors.splice(errorsBefore).map((e) => (e instanceof Error ? e.message : String(e)));
-      expect(reported).toContain('factory failed');
+      expect(reported).toContain('handler failed');
+      expect(reported).not.toContain('factory failed');
       expect(reported.filter((m) => m === 'late listener failed').length).toBe(2);
     } finally {
+      thrower.dispose();
       late.dispose();
       broken.dispose();
+      bare.dispose();
     }
   });
 

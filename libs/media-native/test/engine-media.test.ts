@@ -130,6 +130,12 @@ describe('media engine: streams between two endpoints of ours', () => {
       a.update({ direction: 'sendrecv' });
       expect(await until(() => resumed)).toBe(true);
       expect(await until(() => a.getStats().packetsSent > sent)).toBe(true);
+      // A stream that does not expect media (sendonly: our hold) never times out.
+      const c = engine.createStream({ codec: { name: 'PCMU' }, direction: 'sendonly', inactivityTimeoutMs: 100 });
+      let cTimedOut = false;
+      c.onDidTimeoutReceiving(() => (cTimedOut = true));
+      await sleep(300);
+      expect(cTimedOut).toBe(false);
     } finally {
       engine.dispose();
     }

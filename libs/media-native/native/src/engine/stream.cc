@@ -546,8 +546,10 @@ void Stream::send(int64_t nowUs, std::vector<EngineEvent>& events) {
     events.push_back(std::move(e));
   }
   // RTP inactivity timeout (counted from the start when nothing ever arrived).
-  if (config_.inactivityTimeoutMs > 0 && !timedOut_) {
-    const int64_t last = std::max(startUs_, receiver_->lastPacketUs());
+  // Only while we expect media: a sendonly/inactive stream (our hold) is not "inactive".
+  if (!receiving()) inactivityBaseUs_ = nowUs;
+  if (config_.inactivityTimeoutMs > 0 && !timedOut_ && receiving()) {
+    const int64_t last = std::max(std::max(startUs_, inactivityBaseUs_), receiver_->lastPacketUs());
     if (nowUs - last > static_cast<int64_t>(config_.inactivityTimeoutMs) * 1000) {
       timedOut_ = true;
       receivingActive_ = false;

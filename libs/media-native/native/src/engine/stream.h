@@ -160,6 +160,7 @@ class Stream {
   float receiveGain_ = 1.0f;
   int statsIntervalMs_ = 0;
   int64_t startUs_ = 0;
+  int64_t inactivityBaseUs_ = 0;  // last time we were not expecting media
   int64_t lastStatsEventUs_ = 0;
   int64_t lastQualityUs_ = 0;
   int64_t lastSrReceivedUs_ = 0;

@@ -88,6 +88,11 @@ export interface MediaStreamOptions {
   readonly jitterMaxMs?: number;
   /** Joins this conference at creation (and runs on its media thread). */
   readonly conference?: Conference;
+  /**
+   * Processing of what we send (config `agc_mode`, `vad_level`, `dtx_mode`): automatic gain
+   * control, voice activity detection (0..3, higher drops more), and DTX (silence not sent; needs vadLevel).
+   */
+  readonly audioProcessing?: { readonly agc?: boolean; readonly vadLevel?: 0 | 1 | 2 | 3; readonly dtx?: boolean };
 }
 
 /** A re-INVITE: what changes. */
@@ -406,6 +411,9 @@ export class MediaEngine extends Disposable {
       jitterMinMs: options.jitterMinMs,
       jitterMaxMs: options.jitterMaxMs,
       conference: options.conference?.id,
+      agc: options.audioProcessing?.agc,
+      vadLevel: options.audioProcessing?.vadLevel,
+      dtx: options.audioProcessing?.dtx,
     };
     const created = callNative('createStream', () => this.native.createStream(o));
     const stream = new MediaStream(this.native, created.id, created.rtpPort, created.rtcpPort, options.inactivityTimeoutMs ?? 0, (s) =>

@@ -68,6 +68,9 @@ export interface NativeStreamOptions {
   jitterMinMs?: number;
   jitterMaxMs?: number;
   conference?: number;
+  agc?: boolean;
+  vadLevel?: number;
+  dtx?: boolean;
 }
 
 export interface NativeStreamUpdate {

@@ -95,4 +95,6 @@ export interface MediaStreamStats {
   readonly dtmfEventsReceived: number;
   readonly sendErrors: number;
   readonly ssrcChanges: number;
+  /** Frames not sent because the VAD called them silence (DTX). */
+  readonly dtxFrames: number;
 }

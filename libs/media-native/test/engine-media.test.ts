@@ -288,6 +288,33 @@ describe('media engine: streams between two endpoints of ours', () => {
     }
   }, 20_000);
 
+  it('DTX: silence is not sent when the VAD says so; speech-like audio is; AGC raises a quiet talker', async () => {
+    const engine = new MediaEngine(PORTS);
+    const quiet = new ToneSource({ frequencyHz: 400, levelDbov: -40 });
+    const sink = new MemorySink({ capacitySamples: 8000 * 4 });
+    try {
+      const b = engine.createStream({ codec: { name: 'PCMU' }, sink });
+      const silent = engine.createStream({ codec: { name: 'PCMU' }, remote: { address: '127.0.0.1', port: b.localPort }, audioProcessing: { vadLevel: 1, dtx: true } });
+      await sleep(600);
+      const s = silent.getStats();
+      expect(s.dtxFrames).toBeGreaterThan(15);
+      expect(s.packetsSent).toBeLessThan(5);
+      silent.dispose();
+      const loud = engine.createStream({ codec: { name: 'PCMU' }, source: quiet, remote: { address: '127.0.0.1', port: b.localPort }, audioProcessing: { agc: true } });
+      await sleep(300);
+      sink.pull();
+      await sleep(2500);
+      const x = after(sink.pull(), 8000, 1500);
+      // -40 dBov is a peak of ~328; the AGC (target -18 dBov, up to +24 dB) lifts it well above that
+      expect(rms(x)).toBeGreaterThan(328 * 2);
+      expect(loud.getStats().packetsSent).toBeGreaterThan(100);
+    } finally {
+      engine.dispose();
+      quiet.dispose();
+      sink.dispose();
+    }
+  });
+
   it('garbage datagrams on RTP and RTCP sockets are counted and the stream keeps working', async () => {
     const engine = new MediaEngine(PORTS);
     const sock = createSocket('udp4');

@@ -108,6 +108,15 @@ struct StreamConfig {
   int jitterMaxMs = 0;
   /** Conference to join at creation (its thread is used), 0 = none. */
   uint32_t conference = 0;
+  /** Automatic gain control on what we send (config `agc_mode`). */
+  bool agc = false;
+  /** Voice activity detection aggressiveness 0..3 (config `vad_level`), -1 = off. */
+  int vadLevel = -1;
+  /**
+   * Discontinuous transmission (config `dtx_mode`): frames the VAD calls silence are not sent
+   * (the timestamp keeps running; the next packet carries the marker, RFC 3551 §4.1). Needs vadLevel >= 0.
+   */
+  bool dtx = false;
 };
 
 /** A re-INVITE: what changes (unset fields stay as they are). */
@@ -139,6 +148,8 @@ struct StreamStatsSnapshot {
   uint64_t dtmfEventsReceived = 0;
   uint64_t sendErrors = 0;
   uint64_t ssrcChanges = 0;
+  /** Frames not sent because the VAD called them silence (DTX). */
+  uint64_t dtxFrames = 0;
 };
 
 enum class EngineEventType {

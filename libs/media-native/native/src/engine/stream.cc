@@ -228,6 +228,19 @@ void Stream::applyCodec(StreamCodec codec) {
   DtmfToneOptions to;
   to.sampleRate = codec_.sampleRate;
   inbandDtmf_ = std::make_unique<DtmfToneGenerator>(to);
+  vad_.reset();
+  agc_.reset();
+  if (config_.vadLevel >= 0) {
+    VadConfig vc;
+    vc.aggressiveness = std::min(config_.vadLevel, 3);
+    vc.frameMs = codec_.ptimeMs;
+    vad_ = std::make_unique<Vad>(vc);
+  }
+  if (config_.agc) {
+    AgcConfig ac;
+    ac.frameMs = codec_.ptimeMs;
+    agc_ = std::make_unique<Agc>(ac);
+  }
   stats_.rtp.codec = codec_.label;
   const std::size_t frame = codec_.frameSamples * 2 + 16;  // stereo interleaved at most
   if (pcm_.size() < frame) pcm_.assign(frame, 0);
@@ -494,9 +507,13 @@ void Stream::send(int64_t nowUs, std::vector<EngineEvent>& events) {
   const std::size_t n = codec_.frameSamples;
   sourceAdapter_.pull(confSource_ ? *confSource_ : *source_, mono_.data(), n);
   const bool canSend = sending() && remoteRtp_.valid();
+  // Audio processing of what we send: VAD, then AGC adapting on speech only.
+  const bool speech = vad_ ? vad_->process(mono_.data(), n) : true;
+  if (agc_) agc_->process(mono_.data(), n, speech);
   if (inbandDtmf_->busy()) inbandDtmf_->generate(mono_.data(), n);
   if (muted_) std::fill(mono_.begin(), mono_.begin() + static_cast<std::ptrdiff_t>(n), int16_t{0});
   else applyGain(mono_.data(), n, sendGain_);
+  const bool dtxSilence = config_.dtx && vad_ && !speech && !inbandDtmf_->busy();
 
   bool eventOnWire = false;
   if (dtmfSender_.busy()) {
@@ -512,9 +529,11 @@ void Stream::send(int64_t nowUs, std::vector<EngineEvent>& events) {
     }
     eventOnWire = dtmfSender_.sendingEvent() || !dtmfPackets_.empty();
   }
-  if (!canSend || eventOnWire) {
-    // RFC 4733 §2.5.1.1: audio pauses while an event is sent; hold/inactive sends nothing.
+  if (!canSend || eventOnWire || dtxSilence) {
+    // RFC 4733 §2.5.1.1: audio pauses while an event is sent; hold/inactive sends nothing;
+    // RFC 3551 §4.1: with DTX, silence is not sent and the next packet starts a talkspurt.
     sender_->skipSilence(codec_.timestampUnits);
+    if (dtxSilence && canSend) stats_.dtxFrames++;
   } else {
     const int ch = codec_.encoder->pcmChannels();
     const int16_t* in = mono_.data();

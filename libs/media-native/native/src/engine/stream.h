@@ -9,6 +9,8 @@
 
 #include "codecs/codec.h"
 #include "devices/device.h"
+#include "dsp/agc.h"
+#include "dsp/vad.h"
 #include "dtmf/inband.h"
 #include "dtmf/rfc4733.h"
 #include "engine/engine.h"
@@ -139,6 +141,8 @@ class Stream {
   Rfc4733Sender dtmfSender_;
   Rfc4733Receiver dtmfReceiver_;
   std::unique_ptr<DtmfToneGenerator> inbandDtmf_;
+  std::unique_ptr<Vad> vad_;
+  std::unique_ptr<Agc> agc_;
 
   std::shared_ptr<AudioSource> source_;
   std::shared_ptr<AudioSink> sink_;

@@ -254,6 +254,7 @@ Napi::Object statsToJs(Napi::Env env, const StreamStatsSnapshot& s) {
   o.Set("dtmfEventsReceived", static_cast<double>(s.dtmfEventsReceived));
   o.Set("sendErrors", static_cast<double>(s.sendErrors));
   o.Set("ssrcChanges", static_cast<double>(s.ssrcChanges));
+  o.Set("dtxFrames", static_cast<double>(s.dtxFrames));
   return o;
 }
 
@@ -392,6 +393,9 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
       c.jitterMinMs = num(o, "jitterMinMs", 0);
       c.jitterMaxMs = num(o, "jitterMaxMs", 0);
       c.conference = static_cast<uint32_t>(num(o, "conference", 0));
+      c.agc = flag(o, "agc");
+      c.vadLevel = num(o, "vadLevel", -1);
+      c.dtx = flag(o, "dtx");
       auto* data = info.Env().GetInstanceData<AddonData>();
       auto device = [&](const char* key) -> NativeDevice* {
         if (!has(o, key)) return nullptr;

@@ -15,7 +15,11 @@ echo "== tests"
 npx nx run-many -t test --outputStyle=static --parallel=1 || status=1
 
 echo "== extra checks"
+# The guides' and READMEs' examples run (tools/docs-check.mjs; config: its generated reference).
 npx nx run-many -t docs-check --outputStyle=static || status=1
+# The checked-in API reports (libs/<lib>/api/<lib>.api.md) match the sources: a stale one fails
+# the run with a diff; refresh it with `node tools/api-report.mjs <lib>` (tools/api-report.mjs).
+npx nx run-many -t api-report-check --outputStyle=static --parallel=1 || status=1
 
 node tools/summarize-reports.mjs reports || status=1
 exit $status

@@ -8,8 +8,10 @@ import { MediaEngine, ToneSource } from '@sip-endpoint/media-native';
 import { sleep, until } from './support/audio';
 
 const haveTshark = existsSync('/usr/bin/tshark') && existsSync('/usr/bin/dumpcap');
+// A missing peer is a failure, not a skip: CI installs every peer the tests need.
+if (!haveTshark) throw new Error('tshark and dumpcap are needed: install tshark (tools/install-peers.sh does)');
 
-describe.runIf(haveTshark)('tshark decodes our RTP/RTCP', () => {
+describe('tshark decodes our RTP/RTCP', () => {
   ensureNoDisposablesAreLeakedInTestSuite({ beforeEach, afterEach });
   let dir: string;
   beforeEach(() => {

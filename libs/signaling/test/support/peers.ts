@@ -181,7 +181,7 @@ export async function startKamailio(port: number): Promise<PeerProcess> {
     await waitForTcpPort(port, '127.0.0.1', 10_000);
   } catch (e) {
     await p.stop();
-    throw new Error(`kamailio did not start: ${String(e)}\n${p.output()}`);
+    throw new Error(`kamailio did not start: ${String(e)}\n${p.output()}`, { cause: e });
   }
   return p;
 }
@@ -244,7 +244,7 @@ export async function startBaresip(o: BaresipOptions): Promise<BaresipProcess> {
     await waitForTcpPort(o.ctrlPort, '127.0.0.1', 10_000);
   } catch (e) {
     await p.stop();
-    throw new Error(`baresip did not start: ${String(e)}\n${p.output()}`);
+    throw new Error(`baresip did not start: ${String(e)}\n${p.output()}`, { cause: e });
   }
   const sock = connect({ port: o.ctrlPort, host: '127.0.0.1' });
   await new Promise<void>((resolve, reject) => {

@@ -218,6 +218,17 @@ describe('UAS against SIPp (SIPp calls us)', () => {
     expect(sessions[0]!.ended?.cause).toBe('remote-bye');
   });
 
+  it('answers a re-INVITE without SDP with an offer and takes the answer from the ACK (3pcc retrieve)', async () => {
+    const { run, sessions, sdhs, trace } = await callUs('uac-reinvite-nosdp.xml', (s) => void s.accept());
+    await expectSippOk(run);
+    const s = sessions[0]!;
+    expect(s.ended?.cause).toBe('remote-bye');
+    // The INVITE's offer was answered; then our own offer in the 200 got its answer in the ACK.
+    expect(sdhs[0]!.seen.map((x) => x.kind)).toEqual(['offer', 'answer']);
+    expect(sdhs[0]!.seen[1]!.sdp).toContain('m=audio');
+    expect(trace.filter((l) => l === 'out SIP/2.0 200 OK')).toHaveLength(3);
+  });
+
   it('answers a call over TCP on the connection SIPp opened', async () => {
     const { run, sessions, ua } = await callUs('uac-call.xml', (s) => void s.accept(), 'tcp');
     await expectSippOk(run);

@@ -8,6 +8,7 @@
 
 #include "codec_test_support.h"
 #include "codecs/codec.h"
+#include "dtmf/inband.h"
 #include "dtmf/rfc4733.h"
 
 using namespace sipmedia;
@@ -152,6 +153,28 @@ TEST_CASE("SIPp capture g711a.pcap: the PCMA payloads decode to speech with sane
   CHECK(std::fabs(mean) < 0.1 * total);  // the capture has a small DC offset (about -145)
   CHECK(zcr > 200);
   CHECK(zcr < 3000);
+}
+
+TEST_CASE("SIPp capture g711a.pcap: no in-band DTMF is found in the speech (talk-off, both detectors)") {
+  const std::vector<RtpPacket> packets = readRtpPcap(kCaptures + "g711a.pcap");
+  REQUIRE(packets.size() > 200);
+  auto dec = findCodec("PCMA", 8000)->createDecoder({});
+  std::vector<int16_t> speech, buf(1024);
+  for (const RtpPacket& p : packets) {
+    const int n = dec->decode(p.payload.data(), p.payload.size(), buf.data(), buf.size());
+    REQUIRE(n > 0);
+    speech.insert(speech.end(), buf.begin(), buf.begin() + n);
+  }
+  std::vector<DtmfDetectorBackend> backends = {DtmfDetectorBackend::Goertzel};
+  if (InbandDtmfDetector::spandspAvailable()) backends.push_back(DtmfDetectorBackend::Spandsp);
+  for (DtmfDetectorBackend b : backends) {
+    InbandDtmfDetector det(8000, b);
+    std::vector<InbandDigit> found;
+    for (std::size_t off = 0; off + 160 <= speech.size(); off += 160) det.process(speech.data() + off, 160, found);
+    det.flush(found);
+    CAPTURE(static_cast<int>(b));
+    CHECK(found.empty());
+  }
 }
 
 TEST_CASE("SIPp captures dtmf_2833_*.pcap: each yields exactly its digit through Rfc4733Receiver") {

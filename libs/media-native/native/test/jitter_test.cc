@@ -115,7 +115,7 @@ Trace makeTrace(const TraceOptions& o) {
 struct RunResult {
   std::vector<int16_t> audio;  // everything played
   JitterBufferStats stats;
-  int audioFrames = 0, concealedFrames = 0, silenceFrames = 0;
+  int audioFrames = 0, concealedFrames = 0, silenceFrames = 0, comfortNoiseFrames = 0;
   std::vector<double> delays;   // current delay every second
   std::vector<double> targets;  // target delay every second
 };
@@ -138,6 +138,7 @@ RunResult run(const Trace& t, JitterBuffer& jb, int64_t extraUs = 1'000'000) {
         r.concealedFrames++;
         break;
       case JitterFrameKind::kSilence: r.silenceFrames++; break;
+      case JitterFrameKind::kComfortNoise: r.comfortNoiseFrames++; break;
     }
     if (tick % 50 == 49) {
       r.delays.push_back(jb.stats().currentDelayMs);

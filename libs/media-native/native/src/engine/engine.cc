@@ -269,7 +269,7 @@ class MediaThread {
     due_.clear();
     for (Stream* s : order_)
       if (s->frameDue()) due_.push_back(s);
-    for (Stream* s : due_) guarded(s, [&] { s->playout(nowUs); });
+    for (Stream* s : due_) guarded(s, [&] { s->playout(nowUs, events_); });
     // Phase 2: conferences mix (mix-minus per participant).
     for (auto& [id, conf] : conferences_) conf->mixer.mix();
     // Phase 3: capture, encode and send; RTCP; timers.
@@ -411,6 +411,7 @@ Engine::CreatedStream Engine::createStream(const StreamConfig& config) {
   if (closed_ || dead_) SIPMEDIA_FAIL("createStream", "the engine is closed");
   StreamCodec codec = makeStreamCodec(config.codec, config_.tickMs, "createStream");
   if (config.telephoneEventPayloadType > 127) SIPMEDIA_FAIL("createStream", "bad telephone-event payload type");
+  checkComfortNoisePayloadType(config.comfortNoisePayloadType, codec, config.telephoneEventPayloadType, "createStream");
   if (!config.remoteAddress.empty()) {
     UdpAddress probe;
     if (!makeUdpAddress(config.remoteAddress, config.remotePort, probe))

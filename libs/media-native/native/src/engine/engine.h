@@ -115,8 +115,20 @@ struct StreamConfig {
   /**
    * Discontinuous transmission (config `dtx_mode`): frames the VAD calls silence are not sent
    * (the timestamp keeps running; the next packet carries the marker, RFC 3551 §4.1). Needs vadLevel >= 0.
+   * With a comfort noise payload type, SID packets carry the noise level during silence (RFC 3389).
    */
   bool dtx = false;
+  /**
+   * RFC 3389 comfort noise payload type (13 = CN/8000, RFC 3551 §6; or a dynamic one with the
+   * codec's RTP clock), -1 = none negotiated. Received CN packets always drive the comfort noise
+   * generator; we send SID packets only with `dtx`.
+   */
+  int comfortNoisePayloadType = -1;
+  /**
+   * Detect in-band DTMF tones in the received audio (after decode) and report them as DtmfReceived
+   * events with `inband`. Unset: on when no telephone-event payload type is negotiated.
+   */
+  std::optional<bool> detectInbandDtmf;
 };
 
 /** A re-INVITE: what changes (unset fields stay as they are). */
@@ -128,6 +140,10 @@ struct StreamUpdate {
   std::optional<int> remoteRtcpPort;
   std::optional<StreamDirection> direction;
   std::optional<SrtpSpec> srtp;
+  /** New CN payload type (-1 = no longer negotiated). */
+  std::optional<int> comfortNoisePayloadType;
+  /** In-band DTMF detection on/off (the default follows the telephone-event payload type). */
+  std::optional<bool> detectInbandDtmf;
 };
 
 /** Everything getStats() reports about a stream. */
@@ -150,6 +166,12 @@ struct StreamStatsSnapshot {
   uint64_t ssrcChanges = 0;
   /** Frames not sent because the VAD called them silence (DTX). */
   uint64_t dtxFrames = 0;
+  /** RFC 3389 SID (comfort noise) packets sent during DTX silence. */
+  uint64_t sidPacketsSent = 0;
+  /** RFC 3389 CN packets received (given to the jitter buffer). */
+  uint64_t sidPacketsReceived = 0;
+  /** Digits found by the in-band DTMF detector in the received audio. */
+  uint64_t inbandDtmfReceived = 0;
 };
 
 enum class EngineEventType {
@@ -157,7 +179,7 @@ enum class EngineEventType {
   StreamStarted,
   /** The first valid RTP packet arrived (or packets resumed after an inactivity timeout). */
   ReceivingStarted,
-  /** An RFC 4733 event ended (digit, durationMs). */
+  /** A digit ended (digit, durationMs): an RFC 4733 event, or an in-band tone (inband). */
   DtmfReceived,
   /** No RTP for inactivityTimeoutMs. */
   ReceivingTimeout,
@@ -179,6 +201,8 @@ struct EngineEvent {
   std::string message;
   char digit = 0;
   uint32_t durationMs = 0;
+  /** DtmfReceived: found by the in-band detector (else an RFC 4733 event). */
+  bool inband = false;
   uint32_t ssrc = 0;
   std::shared_ptr<StreamStatsSnapshot> stats;
 };

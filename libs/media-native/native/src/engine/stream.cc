@@ -130,6 +130,19 @@ StreamCodec makeStreamCodec(const CodecSpec& spec, int tickMs, const char* opera
   return c;
 }
 
+void checkComfortNoisePayloadType(int pt, const StreamCodec& codec, int telephoneEventPayloadType, const char* operation) {
+  if (pt < 0) return;
+  if (pt > 127) SIPMEDIA_FAIL(operation, "bad comfort noise payload type " + std::to_string(pt));
+  if (pt == codec.payloadType || pt == telephoneEventPayloadType)
+    SIPMEDIA_FAIL(operation, "comfort noise payload type " + std::to_string(pt) + " is already used by the codec or telephone-event");
+  // RFC 3551 §6: payload type 13 is CN with an 8000 Hz clock; with another RTP clock (opus at
+  // 48000) CN needs a dynamic payload type at that clock (RFC 3389 §5).
+  if (pt == kComfortNoiseStaticPayloadType && codec.rtpClockRate != 8000)
+    SIPMEDIA_FAIL(operation, "payload type 13 is CN/8000; " + codec.label + " needs a dynamic CN payload type");
+  if (pt != kComfortNoiseStaticPayloadType && pt < 96)
+    SIPMEDIA_FAIL(operation, "comfort noise payload type " + std::to_string(pt) + " is neither 13 nor dynamic (96-127)");
+}
+
 void configureSrtp(SrtpSession& session, const SrtpSpec& spec, const char* operation) {
   if (!SrtpSession::available()) SIPMEDIA_FAIL(operation, std::string("SRTP is not available: ") + SrtpSession::unavailableReason());
   const SrtpSuiteInfo* suite = findSrtpSuite(spec.suite);
@@ -163,6 +176,7 @@ Stream::Stream(uint32_t id, const StreamConfig& config, const EngineConfig& engi
   recvBuf_.assign(kMaxDatagram + SrtpSession::kMaxOverhead, 0);
   dtmfPackets_.reserve(64);
   dtmfEvents_.reserve(16);
+  inbandDigits_.reserve(16);
   statsIntervalMs_ = config.statsIntervalMs;
   source_ = config_.source ? config_.source : std::make_shared<NullSource>(8000);
   sink_ = config_.sink ? config_.sink : std::make_shared<NullSink>(8000);
@@ -241,6 +255,9 @@ void Stream::applyCodec(StreamCodec codec) {
     ac.frameMs = codec_.ptimeMs;
     agc_ = std::make_unique<Agc>(ac);
   }
+  cnEncoder_.reset();
+  if (config_.dtx && config_.comfortNoisePayloadType >= 0) cnEncoder_ = std::make_unique<ComfortNoiseEncoder>(codec_.ptimeMs);
+  configureInbandDetection();
   stats_.rtp.codec = codec_.label;
   const std::size_t frame = codec_.frameSamples * 2 + 16;  // stereo interleaved at most
   if (pcm_.size() < frame) pcm_.assign(frame, 0);
@@ -253,6 +270,21 @@ void Stream::configureDevices() {
   AudioSink& snk = confSink_ ? *confSink_ : *sink_;
   sourceAdapter_.configure(src.sampleRate(), codec_.sampleRate, codec_.frameSamples);
   sinkAdapter_.configure(snk.sampleRate(), codec_.sampleRate, codec_.frameSamples);
+}
+
+void Stream::configureInbandDetection() {
+  // Default: in-band detection when no telephone-event is negotiated (the peer can only send
+  // tones in the audio then).
+  const bool on = config_.detectInbandDtmf.value_or(config_.telephoneEventPayloadType < 0);
+  if (!on) {
+    inbandDetector_.reset();
+    inbandDetectorRate_ = 0;
+    return;
+  }
+  if (inbandDetector_ && inbandDetectorRate_ == codec_.sampleRate) return;
+  // spandsp's receiver when the build has it (the Q.24 acceptance tests are its job), else ours.
+  inbandDetector_ = std::make_unique<InbandDtmfDetector>(codec_.sampleRate, DtmfDetectorBackend::Spandsp);
+  inbandDetectorRate_ = codec_.sampleRate;
 }
 
 void Stream::setConferencePorts(std::shared_ptr<AudioSource> source, std::shared_ptr<AudioSink> sink) {
@@ -324,7 +356,8 @@ void Stream::handleRtp(uint8_t* data, std::size_t size, const UdpAddress& from, 
   }
   const int pt = v.payloadType();
   const bool isEvent = config_.telephoneEventPayloadType >= 0 && pt == config_.telephoneEventPayloadType;
-  if (!isEvent && pt != codec_.payloadType) {
+  const bool isCn = config_.comfortNoisePayloadType >= 0 && pt == config_.comfortNoisePayloadType;
+  if (!isEvent && !isCn && pt != codec_.payloadType) {
     stats_.otherPayloadPackets++;
     return;
   }
@@ -384,6 +417,13 @@ void Stream::handleRtp(uint8_t* data, std::size_t size, const UdpAddress& from, 
       e.durationMs = d.durationMs;
       events.push_back(std::move(e));
     }
+    return;
+  }
+  if (isCn) {
+    // RFC 3389 §4: CN packets share the media's sequence and timestamp space; the jitter buffer
+    // plays them in order and fills the DTX gap with noise at their level (not concealment).
+    stats_.sidPacketsReceived++;
+    jitter_->putComfortNoise(v.sequence(), v.timestamp(), v.payload(), v.payloadSize(), nowUs);
     return;
   }
   jitter_->put(v.sequence(), v.timestamp(), v.marker(), v.payload(), v.payloadSize(), nowUs);
@@ -477,7 +517,7 @@ void Stream::sendRtcp(int64_t nowUs, bool bye) {
   stats_.rtp.localPktCount = sender_->packetCount();
 }
 
-void Stream::playout(int64_t nowUs) {
+void Stream::playout(int64_t nowUs, std::vector<EngineEvent>& events) {
   if (closed_) return;
   const int ch = codec_.decoder->pcmChannels();
   jitter_->get(nowUs, pcm_.data());
@@ -486,7 +526,23 @@ void Stream::playout(int64_t nowUs) {
     for (std::size_t i = 0; i < codec_.frameSamples; i++) mono_[i] = static_cast<int16_t>((pcm_[2 * i] + pcm_[2 * i + 1]) / 2);
     mono = mono_.data();
   }
-  if (!receiving()) std::fill(mono, mono + codec_.frameSamples, int16_t{0});
+  if (!receiving()) {
+    std::fill(mono, mono + codec_.frameSamples, int16_t{0});
+  } else if (inbandDetector_) {
+    // In-band DTMF (ITU-T Q.23 tones) in what the peer sends, before our receive gain.
+    inbandDigits_.clear();
+    inbandDetector_->process(mono, codec_.frameSamples, inbandDigits_);
+    for (const InbandDigit& d : inbandDigits_) {
+      stats_.inbandDtmfReceived++;
+      EngineEvent e;
+      e.type = EngineEventType::DtmfReceived;
+      e.streamId = id_;
+      e.digit = d.digit;
+      e.durationMs = d.durationMs;
+      e.inband = true;
+      events.push_back(std::move(e));
+    }
+  }
   applyGain(mono, codec_.frameSamples, receiveGain_);
   sinkAdapter_.push(confSink_ ? *confSink_ : *sink_, mono, codec_.frameSamples);
 }
@@ -529,9 +585,30 @@ void Stream::send(int64_t nowUs, std::vector<EngineEvent>& events) {
     }
     eventOnWire = dtmfSender_.sendingEvent() || !dtmfPackets_.empty();
   }
+  if (cnEncoder_) {
+    if (!canSend || eventOnWire) {
+      cnEncoder_->reset();  // after hold or an event, the next silence starts with a SID
+    } else {
+      std::size_t sidSize = 0;
+      const DtxAction action = cnEncoder_->process(mono_.data(), n, !dtxSilence, payload_.data(), payload_.size(), sidSize);
+      if (action == DtxAction::SendSid && sidSize > 0) {
+        // RFC 3389 §4: the CN packet's RTP header is built as for audio: its timestamp is the
+        // first silent sample; the sequence numbers continue. No marker: the next voice packet
+        // starts the talkspurt and carries it (RFC 3551 §4.1, through skipSilence below).
+        const std::size_t len = sender_->writeWith(static_cast<uint8_t>(config_.comfortNoisePayloadType), false,
+                                                   sender_->nextTimestamp(), payload_.data(), sidSize, nowUs, packet_.data(),
+                                                   kMaxDatagram);
+        if (len) {
+          sendPacket(rtpFd_, remoteRtp_, packet_.data(), len, false);
+          stats_.sidPacketsSent++;
+        }
+      }
+    }
+  }
   if (!canSend || eventOnWire || dtxSilence) {
     // RFC 4733 §2.5.1.1: audio pauses while an event is sent; hold/inactive sends nothing;
-    // RFC 3551 §4.1: with DTX, silence is not sent and the next packet starts a talkspurt.
+    // RFC 3551 §4.1: with DTX, silence is not sent (or only SIDs, RFC 3389) and the next
+    // packet starts a talkspurt.
     sender_->skipSilence(codec_.timestampUnits);
     if (dtxSilence && canSend) stats_.dtxFrames++;
   } else {
@@ -628,8 +705,21 @@ void Stream::snapshot(int64_t nowUs, std::vector<EngineEvent>& events) {
 }
 
 void Stream::update(const StreamUpdate& u, StreamCodec* codec, std::unique_ptr<SrtpSession> srtp) {
+  // Checked before anything changes: a refused update leaves the stream as it was.
+  const int te = u.telephoneEventPayloadType ? *u.telephoneEventPayloadType : config_.telephoneEventPayloadType;
+  const int cn = u.comfortNoisePayloadType ? *u.comfortNoisePayloadType : config_.comfortNoisePayloadType;
+  checkComfortNoisePayloadType(cn, codec ? *codec : codec_, te, "updateStream");
   if (u.telephoneEventPayloadType) config_.telephoneEventPayloadType = *u.telephoneEventPayloadType;
+  if (u.detectInbandDtmf) config_.detectInbandDtmf = *u.detectInbandDtmf;
+  if (u.comfortNoisePayloadType) {
+    config_.comfortNoisePayloadType = *u.comfortNoisePayloadType;
+    if (!codec) {
+      cnEncoder_.reset();
+      if (config_.dtx && cn >= 0) cnEncoder_ = std::make_unique<ComfortNoiseEncoder>(codec_.ptimeMs);
+    }
+  }
   if (codec) applyCodec(std::move(*codec));
+  else configureInbandDetection();
   if (u.remoteAddress || u.remotePort || u.remoteRtcpPort) {
     if (u.remoteAddress) config_.remoteAddress = *u.remoteAddress;
     if (u.remotePort) config_.remotePort = *u.remotePort;

@@ -10,6 +10,7 @@
 #include "codecs/codec.h"
 #include "devices/device.h"
 #include "dsp/agc.h"
+#include "dsp/comfort_noise.h"
 #include "dsp/vad.h"
 #include "dtmf/inband.h"
 #include "dtmf/rfc4733.h"
@@ -73,6 +74,12 @@ struct StreamCodec {
 
 /** Resolves a CodecSpec into encoder/decoder; throws EngineError. */
 StreamCodec makeStreamCodec(const CodecSpec& spec, int tickMs, const char* operation);
+/**
+ * Checks a comfort noise payload type against the stream's codec (RFC 3551 §6: 13 is CN/8000; a
+ * dynamic one runs at the codec's RTP clock); -1 (none) passes. Throws EngineError.
+ */
+void checkComfortNoisePayloadType(int payloadType, const StreamCodec& codec, int telephoneEventPayloadType,
+                                  const char* operation);
 /** Builds SRTP keys from a spec; throws EngineError on bad material. */
 void configureSrtp(SrtpSession& session, const SrtpSpec& spec, const char* operation);
 
@@ -89,8 +96,11 @@ class Stream {
 
   /** Drains a readable socket (bounded per call). */
   void onReadable(bool rtcpSocket, int64_t nowUs, std::vector<EngineEvent>& events);
-  /** First half of a tick: playout into the sink (or the conference input). */
-  void playout(int64_t nowUs);
+  /**
+   * First half of a tick: playout into the sink (or the conference input); in-band DTMF found in
+   * the received audio is reported as DtmfReceived events.
+   */
+  void playout(int64_t nowUs, std::vector<EngineEvent>& events);
   /** Second half: send media, DTMF, RTCP; timers; snapshot. */
   void send(int64_t nowUs, std::vector<EngineEvent>& events);
   /** Whether this tick is a frame boundary of the stream (ptime a multiple of the tick). */
@@ -110,6 +120,7 @@ class Stream {
   void applyCodec(StreamCodec codec);
   void setRemote(const std::string& host, int port, int rtcpPort);
   void configureDevices();
+  void configureInbandDetection();
   void handleRtp(uint8_t* data, std::size_t size, const UdpAddress& from, int64_t nowUs, std::vector<EngineEvent>& events);
   void handleRtcp(uint8_t* data, std::size_t size, int64_t nowUs);
   void sendPacket(int fd, const UdpAddress& to, uint8_t* data, std::size_t size, bool rtcp);
@@ -143,6 +154,10 @@ class Stream {
   std::unique_ptr<DtmfToneGenerator> inbandDtmf_;
   std::unique_ptr<Vad> vad_;
   std::unique_ptr<Agc> agc_;
+  std::unique_ptr<ComfortNoiseEncoder> cnEncoder_;  // with dtx and a CN payload type
+  std::unique_ptr<InbandDtmfDetector> inbandDetector_;
+  int inbandDetectorRate_ = 0;
+  std::vector<InbandDigit> inbandDigits_;
 
   std::shared_ptr<AudioSource> source_;
   std::shared_ptr<AudioSink> sink_;

@@ -123,6 +123,16 @@ int64_t JitterBuffer::playPositionTs() const {
 
 JitterBuffer::PutResult JitterBuffer::put(uint16_t sequence, uint32_t timestamp, bool marker, const uint8_t* payload,
                                           std::size_t size, int64_t arrivalUs) {
+  return store(sequence, timestamp, marker, false, payload, size, arrivalUs);
+}
+
+JitterBuffer::PutResult JitterBuffer::putComfortNoise(uint16_t sequence, uint32_t timestamp, const uint8_t* payload,
+                                                      std::size_t size, int64_t arrivalUs) {
+  return store(sequence, timestamp, false, true, payload, size, arrivalUs);
+}
+
+JitterBuffer::PutResult JitterBuffer::store(uint16_t sequence, uint32_t timestamp, bool marker, bool cn,
+                                            const uint8_t* payload, std::size_t size, int64_t arrivalUs) {
   stats_.packetsReceived++;
   if (size > static_cast<std::size_t>(config_.maxPayloadBytes) || (size > 0 && payload == nullptr)) {
     stats_.discarded++;
@@ -188,6 +198,7 @@ JitterBuffer::PutResult JitterBuffer::put(uint16_t sequence, uint32_t timestamp,
   slot.ts = ts;
   slot.arrivalUs = arrivalUs;
   slot.marker = marker;
+  slot.cn = cn;
   slot.size = size;
   if (size > 0) std::memcpy(payloadOf(seq), payload, size);
   stats_.bufferedPackets++;
@@ -228,6 +239,23 @@ void JitterBuffer::decodeSlot(Slot& s) {
   nextSeq_ = s.seq + 1;
   nextTs_ = s.ts + lastPacketTs_;
   concealRunSamples_ = 0;
+  dtx_ = false;
+  dropSlot(s);
+}
+
+void JitterBuffer::playComfortNoise(Slot& s) {
+  // RFC 3389 §4: a CN packet tells the receiver to generate noise at its level until the next
+  // audio packet; it is not lost audio, so nothing is concealed and no loss is counted.
+  // (A level octet with its top bit set is invalid: the previous level stays.)
+  cng_.decode(payloadOf(s.seq), s.size);
+  dtx_ = true;
+  stats_.comfortNoisePackets++;
+  playedSeq_[static_cast<std::size_t>(s.seq % capacity_)] = s.seq;
+  nextSeq_ = s.seq + 1;
+  nextTs_ = std::max(nextTs_, s.ts);
+  concealRunSamples_ = 0;
+  // The next media packet starts a talkspurt (RFC 3551 §4.1), played at the target delay.
+  playing_ = false;
   dropSlot(s);
 }
 
@@ -361,6 +389,14 @@ JitterFrameKind JitterBuffer::get(int64_t nowUs, int16_t* pcm) {
         dropSlot(*first);
         first = after;
       }
+      if (first != nullptr && first->cn) {
+        // A CN packet between talkspurts: its level applies at once (it carries no audio).
+        if (first->seq > nextSeq_ && (stats_.packetsPlayed > 0 || stats_.lost > 0)) {
+          stats_.lost += static_cast<uint64_t>(first->seq - nextSeq_);
+        }
+        playComfortNoise(*first);
+        continue;
+      }
       if (first == nullptr || playDelayMs(first->ts, nowUs) < target) {
         silence = true;
         break;
@@ -376,6 +412,10 @@ JitterFrameKind JitterBuffer::get(int64_t nowUs, int16_t* pcm) {
       continue;
     }
     Slot* p = find(nextSeq_);
+    if (p != nullptr && p->cn) {
+      playComfortNoise(*p);
+      continue;
+    }
     if (p != nullptr) {
       // RFC 3551 §4.1: a timestamp jump (silence not sent, usually with the marker bit) starts a
       // new talkspurt: play the remaining audio, then wait for the target delay again.
@@ -420,10 +460,19 @@ JitterFrameKind JitterBuffer::get(int64_t nowUs, int16_t* pcm) {
   const std::size_t have = std::min(carrySize(), frameSamples_);
   std::memcpy(pcm, carry_.data() + carryStart_, have * sizeof(int16_t));
   carryStart_ += have;
-  if (have < frameSamples_) std::memset(pcm + have, 0, (frameSamples_ - have) * sizeof(int16_t));
+  const bool comfortNoise = dtx_ && silence && have < frameSamples_;
+  if (comfortNoise) {
+    // RFC 3389 §4: the DTX gap is filled with noise at the level of the last CN packet.
+    cng_.generate(pcm + have, frameSamples_ - have);
+  } else if (have < frameSamples_) {
+    std::memset(pcm + have, 0, (frameSamples_ - have) * sizeof(int16_t));
+  }
   if (carrySize() == 0) carryStart_ = carryEnd_ = chunkSamples_;
   if (playing_) stats_.currentDelayMs = playDelayMs(playPositionTs() - frameTs_, nowUs);
-  if (have == 0 && silence) {
+  if (comfortNoise && have == 0) {
+    stats_.comfortNoiseFrames++;
+    kind = JitterFrameKind::kComfortNoise;
+  } else if (have == 0 && silence) {
     stats_.silenceFrames++;
     kind = JitterFrameKind::kSilence;
   } else if (concealed) {
@@ -446,6 +495,7 @@ void JitterBuffer::flush() {
   playing_ = false;
   concealRunSamples_ = 0;
   framesSinceCorrection_ = 0;
+  dtx_ = false;
   lastPacketTs_ = frameTs_;
   stats_.targetDelayMs = config_.minDelayMs + (config_.codecFec ? config_.frameMs : 0);
 }

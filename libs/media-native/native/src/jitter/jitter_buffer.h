@@ -18,6 +18,13 @@
 // up to `maxConcealMs` without consuming a sequence number (the packet may just be late), then
 // turns to silence until the next talkspurt.
 //
+// Comfort noise (RFC 3389). CN packets (`putComfortNoise`) take their place in the sequence
+// like media packets; when one is due, its level drives a noise generator and the buffer enters
+// DTX: until the next media packet is decoded, the frames that would be silence (the gap, and the
+// wait for the next talkspurt's target delay) are comfort noise at the signalled level. A CN
+// packet consumes its sequence number, so the gap it announces is never counted as loss and is
+// never concealed.
+//
 // No allocation after construction; no clock reads (every call gets `nowUs`).
 #pragma once
 
@@ -27,6 +34,7 @@
 
 #include "codecs/codec.h"
 #include "common/audio.h"
+#include "dsp/comfort_noise.h"
 
 namespace sipmedia {
 
@@ -98,6 +106,10 @@ struct JitterBufferStats {
   uint64_t silenceFrames = 0;
   /** Talkspurts started (first packet, marker, gap after silence). */
   uint64_t talkspurts = 0;
+  /** Comfort noise (RFC 3389 SID) packets played: each set the noise level of a DTX gap. */
+  uint64_t comfortNoisePackets = 0;
+  /** Frames of comfort noise output (DTX gaps announced by a CN packet). */
+  uint64_t comfortNoiseFrames = 0;
   /** The playout delay behind the fastest path, ms (what the E-model uses as jitter-buffer delay). */
   double currentDelayMs = 0;
   /** The delay the buffer is steering to, ms. */
@@ -109,7 +121,7 @@ struct JitterBufferStats {
 };
 
 /** What `get` produced. */
-enum class JitterFrameKind { kAudio, kConcealed, kSilence };
+enum class JitterFrameKind { kAudio, kConcealed, kSilence, kComfortNoise };
 
 class JitterBuffer {
  public:
@@ -130,6 +142,19 @@ class JitterBuffer {
                 int64_t arrivalUs);
 
   /**
+   * Stores a comfort noise packet (RFC 3389 payload, the stream's CN payload type) that shares
+   * the media packets' sequence and timestamp space. When it is due, its level is taken and the
+   * buffer outputs comfort noise instead of silence until the next media packet plays.
+   */
+  PutResult putComfortNoise(uint16_t sequence, uint32_t timestamp, const uint8_t* payload, std::size_t size,
+                            int64_t arrivalUs);
+
+  /** True between a played CN packet and the next decoded media packet. */
+  bool inDtx() const { return dtx_; }
+  /** The level (0..127, -dBov) of the last CN packet played. */
+  uint8_t comfortNoiseLevel() const { return cng_.level(); }
+
+  /**
    * Produces the next `frameMs` of audio at the decoder's sample rate (channels interleaved)
    * into `pcm` (capacity >= frameSamples()), for playout at `nowUs`. Call it once per frame on
    * the playout clock. Never fails: missing audio is concealed or silence.
@@ -148,6 +173,7 @@ class JitterBuffer {
     int64_t ts = 0;    // extended timestamp
     int64_t arrivalUs = 0;
     bool marker = false;
+    bool cn = false;  // an RFC 3389 comfort noise payload
     std::size_t size = 0;
   };
 
@@ -163,7 +189,10 @@ class JitterBuffer {
   int64_t playPositionTs() const;
   std::size_t carrySize() const { return carryEnd_ - carryStart_; }
   int16_t* carryAppendPtr(std::size_t samples);
+  PutResult store(uint16_t sequence, uint32_t timestamp, bool marker, bool cn, const uint8_t* payload, std::size_t size,
+                  int64_t arrivalUs);
   void decodeSlot(Slot& s);
+  void playComfortNoise(Slot& s);
   void concealMissing(int64_t nextSeqAfter);
   void concealUnderrun();
   void removeChunk();
@@ -206,6 +235,9 @@ class JitterBuffer {
   int64_t lastPacketTs_ = 0;  // RTP units covered by the last decoded packet
   std::size_t concealRunSamples_ = 0;
   int framesSinceCorrection_ = 0;
+  // comfort noise (RFC 3389)
+  ComfortNoiseGenerator cng_;
+  bool dtx_ = false;
   JitterBufferStats stats_;
 };
 

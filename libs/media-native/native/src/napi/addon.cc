@@ -231,6 +231,8 @@ Napi::Object statsToJs(Napi::Env env, const StreamStatsSnapshot& s) {
   j.Set("reordered", static_cast<double>(s.jitter.reordered));
   j.Set("duplicated", static_cast<double>(s.jitter.duplicated));
   j.Set("silenceFrames", static_cast<double>(s.jitter.silenceFrames));
+  j.Set("comfortNoisePackets", static_cast<double>(s.jitter.comfortNoisePackets));
+  j.Set("comfortNoiseFrames", static_cast<double>(s.jitter.comfortNoiseFrames));
   j.Set("currentDelayMs", s.jitter.currentDelayMs);
   j.Set("targetDelayMs", s.jitter.targetDelayMs);
   j.Set("maxJitterMs", s.jitter.maxJitterMs);
@@ -255,6 +257,9 @@ Napi::Object statsToJs(Napi::Env env, const StreamStatsSnapshot& s) {
   o.Set("sendErrors", static_cast<double>(s.sendErrors));
   o.Set("ssrcChanges", static_cast<double>(s.ssrcChanges));
   o.Set("dtxFrames", static_cast<double>(s.dtxFrames));
+  o.Set("sidPacketsSent", static_cast<double>(s.sidPacketsSent));
+  o.Set("sidPacketsReceived", static_cast<double>(s.sidPacketsReceived));
+  o.Set("inbandDtmfReceived", static_cast<double>(s.inbandDtmfReceived));
   return o;
 }
 
@@ -282,7 +287,10 @@ Napi::Array eventsToJs(Napi::Env env, std::vector<EngineEvent>& events) {
     o.Set("streamId", e.streamId);
     if (!e.message.empty()) o.Set("message", e.message);
     if (e.digit) o.Set("digit", std::string(1, e.digit));
-    if (e.type == EngineEventType::DtmfReceived) o.Set("durationMs", e.durationMs);
+    if (e.type == EngineEventType::DtmfReceived) {
+      o.Set("durationMs", e.durationMs);
+      o.Set("method", e.inband ? "inband" : "rfc4733");
+    }
     if (e.ssrc) o.Set("ssrc", e.ssrc);
     if (e.stats) o.Set("stats", statsToJs(env, *e.stats));
     a.Set(static_cast<uint32_t>(i), o);
@@ -396,6 +404,8 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
       c.agc = flag(o, "agc");
       c.vadLevel = num(o, "vadLevel", -1);
       c.dtx = flag(o, "dtx");
+      c.comfortNoisePayloadType = num(o, "comfortNoisePayloadType", -1);
+      if (has(o, "detectInbandDtmf")) c.detectInbandDtmf = flag(o, "detectInbandDtmf");
       auto* data = info.Env().GetInstanceData<AddonData>();
       auto device = [&](const char* key) -> NativeDevice* {
         if (!has(o, key)) return nullptr;
@@ -434,6 +444,8 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
       if (has(o, "remoteRtcpPort")) u.remoteRtcpPort = num(o, "remoteRtcpPort");
       if (has(o, "direction")) u.direction = parseDirection(str(o, "direction"));
       if (has(o, "srtp")) u.srtp = parseSrtp(o.Get("srtp").ToObject());
+      if (has(o, "comfortNoisePayloadType")) u.comfortNoisePayloadType = num(o, "comfortNoisePayloadType", -1);
+      if (has(o, "detectInbandDtmf")) u.detectInbandDtmf = flag(o, "detectInbandDtmf");
       engine().updateStream(id, u);
       return info.Env().Undefined();
     });

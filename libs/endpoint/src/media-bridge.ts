@@ -1,0 +1,205 @@
+/**
+ * The media bridge: a {@link SessionDescriptionHandler} per session that joins the SDP
+ * offer/answer of `@sip-endpoint/signaling` to a stream of the `@sip-endpoint/media-native`
+ * engine. The signaling and media libraries never import each other; this file is where they meet.
+ */
+import { Disposable, Emitter, type Event, type Logger } from '@sip-endpoint/base';
+import { buildFeatures, generateSrtpKey, listCodecs, type AudioSink, type AudioSource, type CodecDescription, type MediaDirection, type MediaEngine, type MediaStream } from '@sip-endpoint/media-native';
+import { SdpOfferAnswerHandler, type CodecSpec, type NegotiationResult, type SdesCrypto, type SessionDescriptionHandler } from '@sip-endpoint/signaling';
+
+/** SRTP policy of the Genesys `system.security.use_srtp` setting. */
+export type SrtpSetting = 'disabled' | 'optional' | 'mandatory';
+
+/** A codec chosen for SDP: the configured name (`PCMU/8000`) and what the engine knows of it. */
+export interface BridgeCodec {
+  /** The configured name, e.g. `opus/48000/2`. */
+  readonly configName: string;
+  /** The engine's description. */
+  readonly engine: CodecDescription;
+}
+
+/** What a {@link MediaBridge} needs; built by the endpoint from its configuration. */
+export interface MediaBridgeOptions {
+  readonly engine: MediaEngine;
+  /** Our media address written in `c=`. */
+  readonly address: string;
+  /** Codecs in priority order (already intersected with the engine's available ones). */
+  readonly codecs: () => readonly BridgeCodec[];
+  /** Whether to offer RFC 4733 telephone-event. */
+  readonly telephoneEvent: boolean;
+  /** `system.security.use_srtp`. */
+  readonly srtp: () => SrtpSetting;
+  /** The microphone (or test source) of this stream; disposed with the bridge. */
+  readonly createSource: () => AudioSource;
+  /** The speaker (or test sink) of this stream; disposed with the bridge. */
+  readonly createSink: () => AudioSink;
+  /** RTP inactivity timeout in ms (0 = none). */
+  readonly inactivityTimeoutMs?: number;
+  readonly logger: Logger;
+}
+
+const SRTP_SUITE = 'AES_CM_128_HMAC_SHA1_80';
+
+/**
+ * Maps the configured codec priorities (`codecs` domain: name -> priority, higher preferred, 0 =
+ * disabled) onto the engine's available codecs, highest priority first. Names not known to the
+ * engine (video, `red`, `ulpfec`, `telephone-event`) are left out.
+ */
+export function configuredCodecs(priorities: Readonly<Record<string, number>>, available: readonly CodecDescription[] = listCodecs()): BridgeCodec[] {
+  const out: { codec: BridgeCodec; priority: number }[] = [];
+  for (const [configName, priority] of Object.entries(priorities)) {
+    if (!priority || priority <= 0) continue;
+    const [name = '', rate] = configName.split('/');
+    const engine = available.find(
+      (c) => c.available && c.name.toLowerCase() === name.toLowerCase() && (rate === undefined || Number(rate) === c.rtpClockRate || Number(rate) === c.sampleRate),
+    );
+    if (engine) out.push({ codec: { configName, engine }, priority });
+  }
+  return out.sort((a, b) => b.priority - a.priority).map((x) => x.codec);
+}
+
+function toCodecSpec(c: BridgeCodec): CodecSpec {
+  return {
+    name: c.engine.name,
+    clockRate: c.engine.rtpClockRate,
+    ...(c.engine.channels > 1 ? { channels: c.engine.channels } : {}),
+    ...(c.engine.defaultFmtp ? { fmtp: c.engine.defaultFmtp } : {}),
+  };
+}
+
+/**
+ * One session's media: implements the signaling layer's {@link SessionDescriptionHandler} with an
+ * {@link SdpOfferAnswerHandler} and drives one engine {@link MediaStream}. The stream is created
+ * (inactive, so nothing is sent yet) at the first offer or answer, so its local RTP port is known
+ * before the SDP is written; every completed exchange (`onDidNegotiate`) updates it: codec and
+ * payload types, remote address and port, direction (hold), telephone-event, SRTP keys.
+ */
+export class MediaBridge extends Disposable implements SessionDescriptionHandler {
+  private readonly sdp: SdpOfferAnswerHandler;
+  private _stream: MediaStream | undefined;
+  private source: AudioSource | undefined;
+  private sink: AudioSink | undefined;
+  private localCrypto: SdesCrypto[] | undefined;
+  private _muted = false;
+  private gain: { send?: number; receive?: number } = {};
+  private readonly _onDidUpdateMedia = this._register(new Emitter<{ result: NegotiationResult; stream: MediaStream }>());
+  /** The stream was updated from a completed offer/answer exchange. */
+  readonly onDidUpdateMedia: Event<{ result: NegotiationResult; stream: MediaStream }> = this._onDidUpdateMedia.event;
+
+  constructor(private readonly options: MediaBridgeOptions) {
+    super();
+    this.sdp = this._register(new SdpOfferAnswerHandler({ address: options.address, ports: {} }));
+    this._register(this.sdp.onDidNegotiate((r) => this.apply(r)));
+  }
+
+  /** The engine stream, once the first offer or answer was written. */
+  get stream(): MediaStream | undefined {
+    return this._stream;
+  }
+
+  /** The last negotiation result. */
+  get lastResult(): NegotiationResult | undefined {
+    return this.sdp.lastResult;
+  }
+
+  /** Whether the remote's last SDP puts us on hold. */
+  get remoteHold(): boolean {
+    return this.sdp.remoteHold;
+  }
+
+  /** Writes an offer (RFC 3264 §5), creating the stream first. */
+  createOffer(options: { hold: boolean }): string {
+    this.prepare();
+    return this.sdp.createOffer(options);
+  }
+
+  /** Answers a remote offer (RFC 3264 §6); the stream is updated from the result. */
+  createAnswer(offer: string, options: { hold: boolean }): string {
+    this.prepare();
+    return this.sdp.createAnswer(offer, options);
+  }
+
+  /** Takes the answer to our offer; the stream is updated from the result. */
+  setAnswer(answer: string): void {
+    this.sdp.setAnswer(answer);
+  }
+
+  /** Mutes what we send. */
+  setMuted(muted: boolean): void {
+    this._muted = muted;
+    if (this._stream?.isOpen) this._stream.setMuted(muted);
+  }
+
+  /** Linear gains (0..16): `send` = microphone volume, `receive` = speaker volume. */
+  setGain(gain: { send?: number; receive?: number }): void {
+    this.gain = { ...this.gain, ...gain };
+    if (this._stream?.isOpen) this._stream.setGain(gain);
+  }
+
+  private prepare(): void {
+    const codecs = this.options.codecs();
+    const first = codecs[0];
+    if (!first) throw new Error('no codec configured that the media engine can use');
+    if (!this._stream) {
+      this.source = this.options.createSource();
+      this.sink = this.options.createSink();
+      // The stream starts inactive: its port goes into our SDP, media flows after the exchange.
+      this._stream = this.options.engine.createStream({
+        codec: { name: first.engine.name, ...(first.engine.staticPayloadType === undefined ? { payloadType: 96 } : {}) },
+        direction: 'inactive',
+        source: this.source,
+        sink: this.sink,
+        ...(this.options.inactivityTimeoutMs ? { inactivityTimeoutMs: this.options.inactivityTimeoutMs } : {}),
+      });
+      if (this._muted) this._stream.setMuted(true);
+      if (this.gain.send !== undefined || this.gain.receive !== undefined) this._stream.setGain(this.gain);
+    }
+    const srtp = this.options.srtp();
+    const canSrtp = srtp !== 'disabled' && buildFeatures()['srtp2'] === true;
+    if (canSrtp && !this.localCrypto) this.localCrypto = [{ suite: SRTP_SUITE, keyParams: generateSrtpKey(SRTP_SUITE) }];
+    this.sdp.local = {
+      address: this.options.address,
+      ports: { audio: this._stream.localPort },
+      audio: {
+        codecs: codecs.map(toCodecSpec),
+        telephoneEvent: this.options.telephoneEvent,
+        ...(canSrtp && this.localCrypto ? { crypto: this.localCrypto, srtp: srtp === 'mandatory' ? 'mandatory' : 'optional' } : {}),
+      },
+    };
+  }
+
+  private apply(result: NegotiationResult): void {
+    const stream = this._stream;
+    if (!stream?.isOpen) return;
+    const audio = result.audio;
+    try {
+      if (!audio) {
+        stream.update({ direction: 'inactive' });
+        return;
+      }
+      const codec = audio.codecs[0];
+      const direction: MediaDirection = audio.remoteAddress === '0.0.0.0' ? (audio.localDirection.endsWith('recv') ? 'recvonly' : 'inactive') : audio.localDirection;
+      stream.update({
+        ...(codec ? { codec: { name: codec.name, payloadType: codec.payloadType, clockRate: codec.clockRate, channels: codec.channels, ...(codec.fmtp ? { fmtp: codec.fmtp } : {}) } } : {}),
+        ...(audio.telephoneEvent ? { telephoneEvent: { payloadType: audio.telephoneEvent.payloadType } } : {}),
+        ...(audio.remoteAddress !== '0.0.0.0' ? { remote: { address: audio.remoteAddress, port: audio.remotePort, rtcpPort: audio.remoteRtcpPort } } : {}),
+        ...(audio.crypto ? { srtp: { suite: audio.crypto.suite, localKey: audio.crypto.localKeyParams, remoteKey: audio.crypto.remoteKeyParams } } : {}),
+        direction,
+      });
+      this.options.logger.debug('media updated', { codec: codec?.name, remote: `${audio.remoteAddress}:${audio.remotePort}`, direction, srtp: !!audio.crypto });
+      this._onDidUpdateMedia.fire({ result, stream });
+    } catch (e) {
+      this.options.logger.warn('media update failed', { error: String(e) });
+    }
+  }
+
+  /** Closes the stream and its devices. Idempotent. */
+  override dispose(): void {
+    if (this.isDisposed) return;
+    this._stream?.dispose();
+    this._stream = undefined;
+    this.source?.dispose();
+    this.sink?.dispose();
+    super.dispose();
+  }
+}

@@ -22,6 +22,7 @@ import { SessionState as SipSessionState, parseUri, randomToken, type InviteSess
 import { Connection, ConnectionState, type ConnectionStateChangeEvent } from './connection';
 import { MediaBridge, configuredCodecs, type SrtpSetting } from './media-bridge';
 import type { CallControlProvider, CodecProvider, DeviceProvider, HeaderProvider, LogSinkProvider, ProviderRegistry } from './providers/api';
+import { createGenesysProvider } from './providers/genesys';
 import { ProviderRegistryImpl } from './providers/registry';
 import { Session, SessionState, type DtmfMethod, type SessionHost, type SessionStateChangeEvent } from './session';
 
@@ -172,7 +173,15 @@ export class Endpoint extends Disposable implements ProviderRegistry {
 
   /** @internal creates the connections and registers the built-in providers */
   async start(): Promise<void> {
-    if (!this.options.withoutGenesysProvider) for (const f of builtinFactories) this._register(this.registerCallControlProvider(f(this)));
+    if (!this.options.withoutGenesysProvider) {
+      // The Genesys 3pcc behaviour is a provider like any other, registered first.
+      this._register(
+        this.registerCallControlProvider(
+          createGenesysProvider({ settings: () => this.configuration.config, deviceStatus: () => ({ headsetPresent: this.headsetPresent() }) }),
+        ),
+      );
+      for (const f of builtinFactories) this._register(this.registerCallControlProvider(f(this)));
+    }
     const c = this.configuration.config;
     c.connectivity.forEach((line, index) => {
       const conn = new Connection(
@@ -323,6 +332,18 @@ export class Endpoint extends Disposable implements ProviderRegistry {
       if (hit) return hit.name;
     }
     return undefined;
+  }
+
+  /** Whether a device matching `policy.device.headset_name` is present now. */
+  headsetPresent(): boolean {
+    if (!audioDeviceSupport().supported) return false;
+    try {
+      const devices = listAudioDevices();
+      const names = this.configuration.config.policy.device.headset_name;
+      return names.length > 0 && (selectAudioDevice(devices, names, 'input') !== undefined || selectAudioDevice(devices, names, 'output') !== undefined);
+    } catch {
+      return false;
+    }
   }
 
   private onSessionCreated(conn: Connection, invite: InviteSession): void {

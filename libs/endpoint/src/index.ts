@@ -6,6 +6,7 @@
  */
 export * from './providers/api';
 export { ProviderRegistryImpl } from './providers/registry';
+export * from './providers/genesys';
 export { createEndpoint, Endpoint, EndpointStatus, registerBuiltinCallControlProvider, type EndpointOptions, type EndpointAudioOptions } from './endpoint';
 export { Connection, ConnectionState, registrationExpires, type ConnectionStateChangeEvent } from './connection';
 export {

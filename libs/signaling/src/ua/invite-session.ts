@@ -159,6 +159,8 @@ export interface InviteOptions {
   transport?: 'udp' | 'tcp' | 'tls';
   /** Route every request of the call through this proxy first (outbound proxy). */
   outboundProxy?: Uri;
+  /** The Call-ID to use (default: a random one). Known as `session.callId` as soon as `invite()` returns. */
+  callId?: string;
 }
 
 const SDP = 'application/sdp';
@@ -187,6 +189,7 @@ export class InviteSession extends Disposable {
   private endInfo: { cause: SessionEndCause; statusCode?: number; reason?: string } | undefined;
   private referCseq: number | undefined;
   private protocol: 'udp' | 'tcp' | 'tls' = 'udp';
+  private plannedCallId: string | undefined;
   /** The session this one replaces (RFC 3891), for an incoming INVITE with Replaces. */
   replaces: InviteSession | undefined;
 
@@ -246,9 +249,9 @@ export class InviteSession extends Disposable {
     return this.inviteRequest;
   }
 
-  /** The Call-ID. */
+  /** The Call-ID (known as soon as an outgoing session is started). */
   get callId(): string | undefined {
-    return this.inviteRequest?.callId;
+    return this.inviteRequest?.callId ?? this.plannedCallId;
   }
 
   /** The peer's identity (To for UAC, From for UAS). */
@@ -279,12 +282,15 @@ export class InviteSession extends Disposable {
     if (this.role !== 'uac' || 'request' in this.target) throw new InvalidStateError('start() is for outgoing sessions', this._state);
     this.transition(SessionState.Inviting);
     const { uri, to, options } = this.target;
+    // The Call-ID is fixed now, so `callId` is known before the INVITE is built asynchronously.
+    this.plannedCallId = options.callId ?? randomToken(12);
+    const callId = this.plannedCallId;
     this.protocol = options.transport ?? (uri.kind === 'sip' ? transportParam(uri) : undefined) ?? 'udp';
     void this.run(async () => {
       let req = new SipRequest('INVITE', uri);
       req.set(H.From, { ...this.ctx.localIdentity, params: new Map([['tag', this.localTag]]) });
       req.set(H.To, to);
-      req.set(H.CallId, `${randomToken(12)}`);
+      req.set(H.CallId, callId);
       let cseq = 1;
       req.set(H.CSeq, { seq: cseq, method: 'INVITE' });
       req.set(H.MaxForwards, 70);
@@ -452,11 +458,15 @@ export class InviteSession extends Disposable {
     this.transition(SessionState.Incoming);
   }
 
-  /** Sends a provisional response (default 180 Ringing, RFC 3261 §13.3.1.1). */
-  progress(statusCode = 180, reason?: string): void {
+  /**
+   * Sends a provisional response (default 180 Ringing, RFC 3261 §13.3.1.1), with extra headers
+   * when given (e.g. what a call-control provider adds).
+   */
+  progress(statusCode = 180, reason?: string, options: { headers?: Record<string, string> } = {}): void {
     const tx = this.uasTransaction('progress');
     if (statusCode < 101 || statusCode > 199) throw new SdkError(ErrorCode.InvalidArgument, `progress needs a 101-199 status, not ${statusCode}`);
     const res = this.uasResponse(statusCode, reason);
+    for (const [k, v] of Object.entries(options.headers ?? {})) res.setHeader(k, v);
     if (!this._dialog && this.earlyDialogs.size === 0) {
       const d = Dialog.createUas(this.uasInvite, res, { localContact: this.ctx.localContact(this.protocol), logger: this.ctx.logger });
       this.earlyDialogs.set(d.id.remoteTag, d);

@@ -26,7 +26,9 @@ JitterBuffer::JitterBuffer(const JitterBufferConfig& config, Decoder& decoder, i
   config_.chunkMs = std::clamp(config_.chunkMs, 1, config_.frameMs / 2 > 0 ? config_.frameMs / 2 : 1);
   const CodecInfo& info = decoder_.info();
   sampleRate_ = info.sampleRate > 0 ? info.sampleRate : 8000;
-  channels_ = info.channels > 0 ? info.channels : 1;
+  // The channels the decoder produces (opus/48000/2 in SDP decodes to mono unless the fmtp
+  // says stereo): frames are sized by what decode() writes, not by the rtpmap.
+  channels_ = std::max(1, decoder_.pcmChannels());
   frameSamples_ = samplesFor(sampleRate_, config_.frameMs) * channels_;
   chunkSamples_ = samplesFor(sampleRate_, config_.chunkMs) * channels_;
   frameTs_ = static_cast<int64_t>(clockRate_) * config_.frameMs / 1000;

@@ -93,6 +93,26 @@ export interface MediaStreamOptions {
    * control, voice activity detection (0..3, higher drops more), and DTX (silence not sent; needs vadLevel).
    */
   readonly audioProcessing?: { readonly agc?: boolean; readonly vadLevel?: 0 | 1 | 2 | 3; readonly dtx?: boolean };
+  /**
+   * RFC 3389 comfort noise payload type from SDP (`13` for CN/8000, RFC 3551 §6, or a dynamic
+   * one with the codec's clock rate). Received CN packets fill DTX gaps with noise at their
+   * level; with `audioProcessing.dtx` we send SID packets in silence instead of nothing.
+   * Refused (NativeEngineError) when it clashes with the codec or telephone-event payload type,
+   * or is 13 with a codec whose RTP clock is not 8000 Hz.
+   */
+  readonly cn?: MediaComfortNoise;
+  /**
+   * Detect in-band DTMF tones in the received audio (after decode), reported by
+   * {@link MediaStream.onDidReceiveDtmf} with `method: 'inband'`. Default: on when no
+   * `telephoneEvent` is negotiated, else off.
+   */
+  readonly detectInbandDtmf?: boolean;
+}
+
+/** RFC 3389 comfort noise (the `CN` rtpmap of the SDP). */
+export interface MediaComfortNoise {
+  /** 13 (CN/8000) or a dynamic payload type (96-127). */
+  readonly payloadType: number;
 }
 
 /** A re-INVITE: what changes. */
@@ -104,6 +124,10 @@ export interface MediaStreamUpdate {
   readonly direction?: MediaDirection;
   /** New keys (a rekey). */
   readonly srtp?: MediaSrtp;
+  /** The comfort noise payload type now negotiated; `null` when CN is no longer negotiated. */
+  readonly cn?: MediaComfortNoise | null;
+  /** In-band DTMF detection on or off (see {@link MediaStreamOptions.detectInbandDtmf}). */
+  readonly detectInbandDtmf?: boolean;
 }
 
 
@@ -111,6 +135,8 @@ export interface MediaStreamUpdate {
 export interface DtmfReceivedEvent {
   readonly digit: string;
   readonly durationMs: number;
+  /** How it came: an RFC 4733 telephone-event, or a tone pair found in the received audio. */
+  readonly method: 'rfc4733' | 'inband';
 }
 
 /**
@@ -130,7 +156,10 @@ export class MediaStream extends Disposable {
   /** No RTP for `inactivityTimeoutMs`. */
   readonly onDidTimeoutReceiving: Event<{ timeoutMs: number }> = this._onDidTimeoutReceiving.event;
   private readonly _onDidReceiveDtmf = this._register(new Emitter<DtmfReceivedEvent>());
-  /** An RFC 4733 digit ended (reported once, duplicates and end retransmissions merged). */
+  /**
+   * A received digit ended, reported once: an RFC 4733 event (duplicates and end retransmissions
+   * merged) or, with in-band detection on, a Q.23 tone pair in the decoded audio (`method`).
+   */
   readonly onDidReceiveDtmf: Event<DtmfReceivedEvent> = this._onDidReceiveDtmf.event;
   private readonly _onDidChangeRemoteSsrc = this._register(new Emitter<{ ssrc: number }>());
   /** The peer's SSRC changed (its jitter buffer was reset). */
@@ -180,6 +209,8 @@ export class MediaStream extends Disposable {
     }
     if (update.direction) u.direction = update.direction;
     if (update.srtp) u.srtp = { ...update.srtp };
+    if (update.cn !== undefined) u.comfortNoisePayloadType = update.cn === null ? -1 : update.cn.payloadType;
+    if (update.detectInbandDtmf !== undefined) u.detectInbandDtmf = update.detectInbandDtmf;
     callNative('updateStream', () => this.native.updateStream(this.id, u));
   }
 
@@ -231,7 +262,7 @@ export class MediaStream extends Disposable {
         this._onDidTimeoutReceiving.fire({ timeoutMs: this.inactivityTimeoutMs });
         break;
       case 'dtmf':
-        this._onDidReceiveDtmf.fire({ digit: e.digit ?? '', durationMs: e.durationMs ?? 0 });
+        this._onDidReceiveDtmf.fire({ digit: e.digit ?? '', durationMs: e.durationMs ?? 0, method: e.method ?? 'rfc4733' });
         break;
       case 'ssrc':
         this._onDidChangeRemoteSsrc.fire({ ssrc: e.ssrc ?? 0 });
@@ -414,6 +445,8 @@ export class MediaEngine extends Disposable {
       agc: options.audioProcessing?.agc,
       vadLevel: options.audioProcessing?.vadLevel,
       dtx: options.audioProcessing?.dtx,
+      comfortNoisePayloadType: options.cn?.payloadType,
+      detectInbandDtmf: options.detectInbandDtmf,
     };
     const created = callNative('createStream', () => this.native.createStream(o));
     const stream = new MediaStream(this.native, created.id, created.rtpPort, created.rtcpPort, options.inactivityTimeoutMs ?? 0, (s) =>

@@ -76,6 +76,7 @@ export {
   type MediaStreamUpdate,
   type MediaCodec,
   type MediaSrtp,
+  type MediaComfortNoise,
   type MediaRemote,
   type MediaDirection,
   type DtmfReceivedEvent,

@@ -71,6 +71,8 @@ export interface NativeStreamOptions {
   agc?: boolean;
   vadLevel?: number;
   dtx?: boolean;
+  comfortNoisePayloadType?: number;
+  detectInbandDtmf?: boolean;
 }
 
 export interface NativeStreamUpdate {
@@ -81,6 +83,9 @@ export interface NativeStreamUpdate {
   remoteRtcpPort?: number;
   direction?: NativeDirection;
   srtp?: NativeSrtpSpec;
+  /** -1 = no CN any more. */
+  comfortNoisePayloadType?: number;
+  detectInbandDtmf?: boolean;
 }
 
 /** The stats object the addon builds (its shape is the public MediaStreamStats). */
@@ -92,6 +97,8 @@ export interface NativeEvent {
   message?: string;
   digit?: string;
   durationMs?: number;
+  /** dtmf events: how the digit came. */
+  method?: 'rfc4733' | 'inband';
   ssrc?: number;
   stats?: NativeStats;
 }

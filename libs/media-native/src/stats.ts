@@ -16,8 +16,14 @@ export interface JitterBufferStats {
   readonly discarded: number;
   readonly reordered: number;
   readonly duplicated: number;
-  /** Frames of silence output (before the first packet, DTX, long loss). */
+  /** Frames of silence output (before the first packet, DTX without comfort noise, long loss). */
   readonly silenceFrames: number;
+  /** Talkspurts started (first packet, and each resumption after a DTX gap, RFC 3551 §4.1). */
+  readonly talkspurts: number;
+  /** RFC 3389 comfort noise packets played (each sets the noise level of a DTX gap). */
+  readonly comfortNoisePackets: number;
+  /** Frames of comfort noise output in DTX gaps (neither loss nor concealment). */
+  readonly comfortNoiseFrames: number;
   /** Playout delay behind the fastest path, ms. */
   readonly currentDelayMs: number;
   /** The delay the buffer steers to, ms. */
@@ -86,7 +92,7 @@ export interface MediaStreamStats {
   readonly receiving: boolean;
   /** Datagrams that were not valid RTP (RFC 3550 §A.1 checks). */
   readonly malformedPackets: number;
-  /** RTP with a payload type that is neither the codec's nor telephone-event. */
+  /** RTP with a payload type that is neither the codec's nor telephone-event nor CN. */
   readonly otherPayloadPackets: number;
   readonly rtcpSent: number;
   readonly rtcpReceived: number;
@@ -97,4 +103,10 @@ export interface MediaStreamStats {
   readonly ssrcChanges: number;
   /** Frames not sent because the VAD called them silence (DTX). */
   readonly dtxFrames: number;
+  /** RFC 3389 SID (comfort noise) packets sent in DTX silence (with `cn` and `audioProcessing.dtx`). */
+  readonly sidPacketsSent: number;
+  /** RFC 3389 comfort noise packets received (with `cn`). */
+  readonly sidPacketsReceived: number;
+  /** Digits found in the received audio by the in-band DTMF detector. */
+  readonly inbandDtmfReceived: number;
 }

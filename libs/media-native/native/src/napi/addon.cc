@@ -231,6 +231,7 @@ Napi::Object statsToJs(Napi::Env env, const StreamStatsSnapshot& s) {
   j.Set("reordered", static_cast<double>(s.jitter.reordered));
   j.Set("duplicated", static_cast<double>(s.jitter.duplicated));
   j.Set("silenceFrames", static_cast<double>(s.jitter.silenceFrames));
+  j.Set("talkspurts", static_cast<double>(s.jitter.talkspurts));
   j.Set("comfortNoisePackets", static_cast<double>(s.jitter.comfortNoisePackets));
   j.Set("comfortNoiseFrames", static_cast<double>(s.jitter.comfortNoiseFrames));
   j.Set("currentDelayMs", s.jitter.currentDelayMs);

@@ -1,92 +1,61 @@
 /**
- * Test support for the Genesys SIPp suite: a minimal stand-in for the endpoint core that wires a
- * {@link CallControlProvider} to the signaling `UserAgent` the same way the endpoint does (the
- * provider API of `src/providers/api.ts`): ring every incoming INVITE (180), ask the provider,
- * auto-answer/reject as it decides, offer unsolicited NOTIFYs to it, and expose each call as a
- * `SessionControl` with the endpoint's states (InProgress/Alerting/Connected/Disconnected),
- * `held` flag and end cause. Every change is recorded in a timeline the tests assert on.
- *
- * It exists because `createEndpoint` was not there yet when the suite was written; once it is,
- * `startGenesysHost` can create a real endpoint instead and the scenarios stay the same.
+ * Test support for the Genesys SIPp suite: a real endpoint (`createEndpoint`, standalone line on
+ * 127.0.0.1, ephemeral ports, tone source / memory sinks) with the Genesys provider, plus what the
+ * tests read: every session it ever had (the endpoint forgets Disconnected ones), each with a
+ * timeline of (state, held), the remote media of every offer/answer, and the SIP messages the
+ * line's stack sent and received.
  */
-import { Disposable, Emitter, type Event, type TimerHandle } from '@sip-endpoint/base';
-import { SessionState, UserAgent, type InviteSession, type SipMessage } from '@sip-endpoint/signaling';
-import { SimpleSdh } from '../../signaling/test/support/simple-sdh';
-import type { CallControlProvider, IncomingCallInfo, SessionControl } from '../src/providers/api';
-
-/** The endpoint's session states (issue 5). */
-export type HostSessionState = SessionControl['state'];
+import { Disposable, Emitter, type Event } from '@sip-endpoint/base';
+import type { SipMessage } from '@sip-endpoint/signaling';
+import { createGenesysProvider, MediaBridge, type Endpoint, type Session, type SessionState } from '../src/index';
+import { party } from './support/endpoints';
 
 /** One entry of a session's timeline. */
 export interface HostSnapshot {
-  readonly state: HostSessionState;
+  readonly state: `${SessionState}`;
   readonly held: boolean;
 }
 
-function mapState(s: SessionState): HostSessionState {
-  switch (s) {
-    case SessionState.Initial:
-    case SessionState.Inviting:
-      return 'InProgress';
-    case SessionState.Incoming:
-    case SessionState.Early:
-      return 'Alerting';
-    case SessionState.Established:
-      return 'Connected';
-    default:
-      return 'Disconnected';
-  }
+/** The remote media of one negotiation (`address:port`, the remote `o=` user and version, our role). */
+export interface HostMedia {
+  readonly remote: string;
+  readonly origin: string;
+  readonly role: 'answerer' | 'offerer';
 }
 
-/** A call as the provider sees it, plus what the tests read. */
-export class HostSession implements SessionControl {
+/** A session of the endpoint, with what the tests assert on. */
+export class HostSession {
   /** Every (state, held) the session went through, deduplicated. */
   readonly timeline: HostSnapshot[] = [];
+  /** Every negotiation's remote media, in order. */
+  readonly media: HostMedia[] = [];
 
   constructor(
-    readonly invite: InviteSession,
-    readonly sdh: SimpleSdh,
+    readonly session: Session,
     private readonly onChange: () => void,
   ) {
     this.record();
-    invite.onDidChangeState(() => this.record());
-    invite.onDidChangeHold(() => this.record());
+    session.onDidChangeState(() => this.record());
+    session.onDidChangeHeld(() => this.record());
+    const bridge = session.invite.sdh;
+    if (bridge instanceof MediaBridge) {
+      bridge.onDidUpdateMedia(({ result }) => {
+        const a = result.audio;
+        this.media.push({ remote: a ? `${a.remoteAddress}:${a.remotePort}` : '-', origin: `${result.remoteOrigin.username} ${result.remoteOrigin.sessionVersion}`, role: result.role });
+        this.onChange();
+      });
+    }
   }
 
-  get id(): string {
-    return this.invite.callId ?? '';
+  get state(): `${SessionState}` {
+    return this.session.state;
   }
-  get state(): HostSessionState {
-    return mapState(this.invite.state);
-  }
-  /** Held by us (hold()) or by the far end / SIP Server (hold SDP). */
   get held(): boolean {
-    return this.invite.localHold || this.invite.remoteHold;
-  }
-  get direction(): 'incoming' | 'outgoing' {
-    return 'incoming';
-  }
-  /** Why the call ended (cause, SIP code, reason), once Disconnected. */
-  get ended(): InviteSession['ended'] {
-    return this.invite.ended;
-  }
-
-  answer(): Promise<void> {
-    return this.invite.accept();
-  }
-  hold(): Promise<void> {
-    return this.invite.hold();
-  }
-  retrieve(): Promise<void> {
-    return this.invite.unhold();
-  }
-  async hangup(): Promise<void> {
-    if (this.invite.state === SessionState.Established) await this.invite.bye();
-    else if (this.invite.state === SessionState.Incoming || this.invite.state === SessionState.Early) this.invite.reject(486);
+    return this.session.held;
   }
 
   private record(): void {
-    const snap = { state: this.state, held: this.held };
+    const snap = { state: this.session.state, held: this.session.held };
     const last = this.timeline[this.timeline.length - 1];
     if (!last || last.state !== snap.state || last.held !== snap.held) {
       this.timeline.push(snap);
@@ -95,52 +64,56 @@ export class HostSession implements SessionControl {
   }
 }
 
-/** The stand-in endpoint. */
+/** Options of {@link GenesysHost.create}. */
+export interface GenesysHostOptions {
+  /** Extra configuration (typed form), e.g. `{ policy: { session: { auto_answer: true } } }`. */
+  readonly config?: Record<string, unknown>;
+  /**
+   * Replace the built-in provider by one whose device status is this (the machine has no audio
+   * devices, so the built-in one always sees the headset missing).
+   */
+  readonly headsetPresent?: boolean;
+}
+
+/** The endpoint under test. */
 export class GenesysHost extends Disposable {
-  /** Every session, in arrival order. */
+  /** Every session, in arrival order (kept after the endpoint removed it). */
   readonly sessions: HostSession[] = [];
-  /** Every SIP message sent / received (from the stack's message log). */
+  /** SIP messages sent / received by the line's stack. */
   readonly sent: SipMessage[] = [];
   readonly received: SipMessage[] = [];
-  /** Errors of provider hooks or verbs (isolated, as the endpoint does). */
-  readonly errors: string[] = [];
   private readonly _onDidChange = this._register(new Emitter<void>());
-  /** Fires after any session changed state or hold. */
+  /** Fires after any session changed state, hold or media. */
   readonly onDidChange: Event<void> = this._onDidChange.event;
-  private readonly timers = new Set<TimerHandle>();
-  private lastSdh: SimpleSdh | undefined;
-  ua!: UserAgent;
 
-  private constructor(private readonly provider: CallControlProvider) {
+  private constructor(
+    readonly endpoint: Endpoint,
+    private readonly sinks: { dispose(): void }[],
+  ) {
     super();
   }
 
-  /** Starts a UA on 127.0.0.1 (UDP, ephemeral port) with `provider` registered. */
-  static async create(provider: CallControlProvider, options: { t1Ms?: number } = {}): Promise<GenesysHost> {
-    const host = new GenesysHost(provider);
-    try {
-      host.ua = host._register(
-        await UserAgent.create({
-          aor: 'sip:agent@127.0.0.1',
-          stack: { listen: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }], timers: { t1Ms: options.t1Ms ?? 100, t2Ms: 400 } },
-          createSessionDescriptionHandler: () => (host.lastSdh = new SimpleSdh('127.0.0.1', 40000 + 2 * host.sessions.length)),
-          delegate: { onInvite: (s) => host.onInvite(s) },
-        }),
-      );
-    } catch (e) {
-      host.dispose();
-      throw e;
+  /** Creates the endpoint (line `agent`, standalone) and starts recording. */
+  static async create(options: GenesysHostOptions = {}): Promise<GenesysHost> {
+    const p = await party('agent', 1000, options.config ?? {}, options.headsetPresent !== undefined ? { withoutGenesysProvider: true } : {});
+    const host = new GenesysHost(p.endpoint, p.sinks);
+    const ep = p.endpoint;
+    if (options.headsetPresent !== undefined) {
+      const present = options.headsetPresent;
+      host._register(ep.registerCallControlProvider(createGenesysProvider({ settings: () => ep.configuration.config, deviceStatus: () => ({ headsetPresent: present }) })));
     }
-    host._register(host.ua.stack.onDidLogMessage((m) => (m.direction === 'out' ? host.sent : host.received).push(m.message)));
-    host._register({ dispose: () => host.timers.forEach((t) => t.dispose()) });
+    host._register(ep.onDidAddSession(({ session }) => host.sessions.push(new HostSession(session, () => host._onDidChange.fire()))));
+    const ua = ep.connections[0]?.userAgent;
+    if (!ua) throw new Error('the line has no user agent');
+    host._register(ua.stack.onDidLogMessage((m) => (m.direction === 'out' ? host.sent : host.received).push(m.message)));
     return host;
   }
 
   /** Our SIP port. */
   get port(): number {
-    const lp = this.ua.stack.listeningPoints[0];
-    if (!lp) throw new Error('no listening point');
-    return lp.port;
+    const port = this.endpoint.connections[0]?.localPort;
+    if (port === undefined) throw new Error('no SIP port');
+    return port;
   }
 
   /** Resolves when `predicate` holds (checked on every change), or rejects after `timeoutMs`. */
@@ -160,42 +133,10 @@ export class GenesysHost extends Disposable {
     });
   }
 
-  private onInvite(invite: InviteSession): void {
-    // The UA created the session's SDH just before handing it over: keep it for the SDP checks.
-    const sdh = this.lastSdh ?? new SimpleSdh();
-    this.lastSdh = undefined;
-    const session = new HostSession(invite, sdh, () => this._onDidChange.fire());
-    this.sessions.push(session);
-    const request = invite.request;
-    const info: IncomingCallInfo = {
-      sessionId: session.id,
-      connectionId: 'line0',
-      from: request ? String(request.headers.get('From') ?? '') : '',
-      header: (name) => {
-        const all = request?.headers.getAll(name) ?? [];
-        return all.length > 0 ? all.join(', ') : undefined;
-      },
-    };
-    invite.onDidReceiveNotify((e) => {
-      const notify = { sessionId: session.id, event: e.event.toLowerCase(), header: (n: string) => e.request.headers.get(n), body: e.request.body.toString('utf8') };
-      Promise.resolve()
-        .then(() => this.provider.onNotify?.(notify, session))
-        .catch((err: unknown) => this.errors.push(`onNotify: ${String(err)}`));
-    });
-    invite.progress(180);
-    Promise.resolve()
-      .then(() => this.provider.onIncomingCall?.(info, session))
-      .then((decision) => {
-        if (decision?.rejectWith) {
-          invite.reject(decision.rejectWith.code, decision.rejectWith.reason);
-        } else if (decision?.autoAnswerAfterMs !== undefined) {
-          const t = this.ua.stack.clock.setTimeout(() => {
-            this.timers.delete(t);
-            if (session.state === 'Alerting') session.answer().catch((err: unknown) => this.errors.push(`auto-answer: ${String(err)}`));
-          }, decision.autoAnswerAfterMs);
-          this.timers.add(t);
-        }
-      })
-      .catch((err: unknown) => this.errors.push(`onIncomingCall: ${String(err)}`));
+  /** Shuts the endpoint down (hangs up what is left) and releases the test sinks. */
+  async shutdown(): Promise<void> {
+    await this.endpoint.shutdown();
+    for (const s of this.sinks) s.dispose();
+    this.dispose();
   }
 }

@@ -57,13 +57,16 @@ async function replay(packets: { ms: number; data: Buffer }[], port: number): Pr
 describe("sip-tester's RTP captures replayed into our receiver", () => {
   ensureNoDisposablesAreLeakedInTestSuite({ beforeEach, afterEach });
 
-  it('g711a.pcap (PCMA speech) decodes to the same audio as a reference A-law decode', async () => {
+  it('g711a.pcap (PCMA speech) decodes to the same audio as a reference A-law decode, with no in-band DTMF found in it', async () => {
     const packets = udpPayloads(`${DIR}/g711a.pcap`).slice(0, 100);
     expect(packets.length).toBe(100);
     const engine = new MediaEngine({ rtpPortMin: 46000, rtpPortMax: 46999 });
     const sink = new MemorySink({ sampleRate: 8000, capacitySamples: 8000 * 4 });
     try {
+      // No telephone-event: in-band DTMF detection is on, and speech must not trigger it (talk-off).
       const s = engine.createStream({ codec: { name: 'PCMA' }, sink });
+      const digits: string[] = [];
+      s.onDidReceiveDtmf((e) => digits.push(`${e.digit}:${e.method}`));
       sink.pull();
       await replay(packets, s.localPort);
       await sleep(300);
@@ -71,6 +74,8 @@ describe("sip-tester's RTP captures replayed into our receiver", () => {
       const st = s.getStats();
       expect(st.packetsReceived).toBeGreaterThanOrEqual(97); // the first packets of a source are probation (RFC 3550 §A.1)
       expect(st.packetsLost).toBe(0);
+      expect(digits).toEqual([]);
+      expect(st.inbandDtmfReceived).toBe(0);
       // Reference: the payloads decoded directly, after the probation packets.
       // (this capture has 30 ms packets: 240 samples each, against our 20 ms playout frames)
       const payloads = packets.slice(10).map((p) => p.data.subarray(12));

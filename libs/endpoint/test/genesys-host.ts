@@ -29,6 +29,8 @@ export class HostSession {
   readonly timeline: HostSnapshot[] = [];
   /** Every negotiation's remote media, in order. */
   readonly media: HostMedia[] = [];
+  /** When (Date.now()) each state was first reached. */
+  readonly reachedAt: Partial<Record<`${SessionState}`, number>> = {};
 
   constructor(
     readonly session: Session,
@@ -56,6 +58,7 @@ export class HostSession {
 
   private record(): void {
     const snap = { state: this.session.state, held: this.session.held };
+    this.reachedAt[snap.state] ??= Date.now();
     const last = this.timeline[this.timeline.length - 1];
     if (!last || last.state !== snap.state || last.held !== snap.held) {
       this.timeline.push(snap);

@@ -166,6 +166,35 @@ describe('Genesys 3pcc rows against SIPp as the SIP Server', () => {
     });
   }
 
+  it('Call-Info answer-after=1: the endpoint rings, then answers by itself about a second later', async () => {
+    const host = await newHost();
+    await expectSippOk(sipp('genesys-answer-after', host));
+    const s = only(host);
+    expect(s.timeline.map((t) => t.state)).toEqual(['Alerting', 'Connected', 'Disconnected']);
+    const rang = (s.reachedAt.Connected ?? 0) - (s.reachedAt.Alerting ?? 0);
+    expect(rang).toBeGreaterThanOrEqual(900);
+    expect(rang).toBeLessThan(3000);
+  });
+
+  it('policy.session.auto_answer=1: a plain INVITE without marker is answered at once', async () => {
+    const host = await newHost({ config: { policy: { session: { auto_answer: true } } } });
+    await expectSippOk(sipp('genesys-plain-call', host));
+    const s = only(host);
+    expect(s.timeline.map((t) => t.state)).toEqual(['Alerting', 'Connected', 'Disconnected']);
+    expect((s.reachedAt.Connected ?? 0) - (s.reachedAt.Alerting ?? 0)).toBeLessThan(500);
+  });
+
+  it('without policy or marker the same plain INVITE only rings (SIPp times out waiting for the 200)', async () => {
+    const host = await newHost();
+    const r = await sipp('genesys-plain-call', host, 2).result;
+    expect(r.ok).toBe(false);
+    const s = only(host);
+    expect(s.timeline[0]?.state).toBe('Alerting');
+    expect(responses(host)).not.toContain('200 1 INVITE');
+    if (s.state === 'Alerting') s.session.reject(480);
+    expect(s.state).toBe('Disconnected');
+  });
+
   it('TMakeCall (RFC3725=1): INVITE without SDP auto-answered with an offer; the late ACK (2 s) brings the answer', async () => {
     const host = await newHost();
     await expectSippOk(sipp('genesys-tmakecall-late-ack', host));

@@ -1,5 +1,7 @@
-// The raw shape of the addon (native/src/napi). Private to this package: the public API is the
-// typed wrapper in index.ts.
+// The raw shape of the addon (native/src/napi). Private to this package (ARCHITECTURE.md
+// convention 5: "a private native.d.ts for the raw binding"): types only, nothing at run time; the
+// public API is the typed wrapper in index.ts. A .ts file rather than a hand-written .d.ts so that
+// tsc emits it next to the declarations that import it (dist/, the API report).
 import type { MediaStreamStats } from './stats';
 
 /** One row of the native codec table. */

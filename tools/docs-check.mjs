@@ -39,7 +39,14 @@ for (let i = 0; i < argv.length; i++) {
   else files.push(resolve(a));
 }
 /** The files checked when none is named: the guide and the library READMEs. */
-const DEFAULT_FILES = ['docs/getting-started-signaling.md', 'libs/base/README.md', 'libs/signaling/README.md', 'libs/endpoint/README.md'];
+// (libs/media-native/README.md needs the addon built: tools/test-all.sh runs this after the tests, which build it.)
+const DEFAULT_FILES = [
+  'docs/getting-started-signaling.md',
+  'libs/base/README.md',
+  'libs/signaling/README.md',
+  'libs/endpoint/README.md',
+  'libs/media-native/README.md',
+];
 if (files.length === 0) files.push(...DEFAULT_FILES.map((f) => join(root, f)));
 if (only !== undefined && !Number.isInteger(only)) usage('--only needs a block number');
 if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) usage('--timeout-ms needs a positive number');

@@ -1,0 +1,218 @@
+/**
+ * baresip 1.0 (Debian `baresip-core`) as a far-end phone for the endpoint tests: it plays a WAV
+ * tone as its microphone (aufile), dumps what it decodes to WAV files (sndfile), answers
+ * automatically if asked, and is driven through ctrl_tcp (netstring-framed JSON commands:
+ * `dial`, `hangup`, `sndcode`, ...). `soxFrequency` measures a dump with sox.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { waitForTcpPort } from '../../../signaling/test/support/peers';
+
+/** Fails (does not skip) when baresip, its sndfile module or sox is missing: CI installs them. */
+export function requireBaresip(): void {
+  const missing = ['/usr/bin/baresip', '/usr/lib/baresip/modules/sndfile.so', '/usr/lib/baresip/modules/ctrl_tcp.so', '/usr/bin/sox'].filter((f) => !existsSync(f));
+  if (missing.length) throw new Error(`missing for the baresip tests: ${missing.join(', ')} (apt-get install -y baresip-core sox)`);
+}
+
+/** A mono 16-bit PCM WAV of a sine at `hz`. */
+export function toneWav(path: string, rate: number, hz: number, seconds: number): void {
+  const n = rate * seconds;
+  const b = Buffer.alloc(44 + n * 2);
+  b.write('RIFF', 0);
+  b.writeUInt32LE(36 + n * 2, 4);
+  b.write('WAVEfmt ', 8);
+  b.writeUInt32LE(16, 16);
+  b.writeUInt16LE(1, 20);
+  b.writeUInt16LE(1, 22);
+  b.writeUInt32LE(rate, 24);
+  b.writeUInt32LE(rate * 2, 28);
+  b.writeUInt16LE(2, 32);
+  b.writeUInt16LE(16, 34);
+  b.write('data', 36);
+  b.writeUInt32LE(n * 2, 40);
+  for (let i = 0; i < n; i++) b.writeInt16LE(Math.round(10000 * Math.sin((2 * Math.PI * hz * i) / rate)), 44 + 2 * i);
+  writeFileSync(path, b);
+}
+
+/**
+ * The frequency of a sine in a WAV, from sox's "Rough frequency" after the first `skipS` seconds
+ * (`sox f -n trim S stat`). sox estimates it as rate/(2π) · rms(diff)/rms(x), which for a sine of
+ * f is rate/π · sin(πf/rate): biased low at higher frequencies (1500 Hz reads 1414 at 8 kHz), so
+ * the estimate is inverted here.
+ */
+export function soxFrequency(path: string, skipS = 0.5): number {
+  const r = spawnSync('sox', [path, '-n', 'trim', String(skipS), 'stat'], { encoding: 'utf8', timeout: 10_000 });
+  const rough = Number(/Rough\s+frequency:\s+(\d+)/.exec(r.stderr)?.[1] ?? NaN);
+  const rate = readFileSync(path).readUInt32LE(24);
+  const x = (Math.PI * rough) / rate;
+  return x >= 0 && x <= 1 ? Math.round((rate / Math.PI) * Math.asin(x)) : NaN;
+}
+
+/** Options of {@link startPhone}. */
+export interface PhoneOptions {
+  /** SIP port (UDP) on 127.0.0.1. */
+  sipPort: number;
+  /** ctrl_tcp port on 127.0.0.1. */
+  ctrlPort: number;
+  /** Frequency of the tone baresip sends. */
+  toneHz: number;
+  /** Answer incoming calls at once. */
+  autoAnswer: boolean;
+  /** The account user (default `bob`). */
+  user?: string;
+}
+
+/** A running baresip. */
+export interface Phone {
+  /** `sip:<user>@127.0.0.1:<port>`. */
+  readonly uri: string;
+  /** Its config and dump folder. */
+  readonly dir: string;
+  /** stdout + stderr so far. */
+  output(): string;
+  /** Sends a ctrl_tcp command; resolves with its response (rejects after 5 s). */
+  command(command: string, params?: string): Promise<{ ok: boolean; data: string }>;
+  /** Resolves with the first event of `type` (seen before or after the call); rejects after `timeoutMs`. */
+  event(type: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** The sndfile dumps (`dump-*-dec.wav`: what baresip decoded from the far end). */
+  decodedDumps(): string[];
+  /** Stops baresip (SIGTERM, then SIGKILL) and removes its folder. */
+  stop(): Promise<void>;
+}
+
+/** Starts baresip with a throwaway config folder; resolves once ctrl_tcp answers. */
+export async function startPhone(o: PhoneOptions): Promise<Phone> {
+  const dir = mkdtempSync(join(tmpdir(), 'endpoint-baresip-'));
+  const wav = join(dir, `tone${o.toneHz}.wav`);
+  toneWav(wav, 8000, o.toneHz, 20);
+  const user = o.user ?? 'bob';
+  writeFileSync(
+    join(dir, 'config'),
+    [
+      'poll_method epoll',
+      `sip_listen 127.0.0.1:${o.sipPort}`,
+      'sip_trans_def udp',
+      'net_interface lo',
+      'net_prefer_ipv6 no',
+      'audio_player aubridge,nil',
+      `audio_source aufile,${wav}`,
+      'audio_alert aubridge,nil',
+      'audio_srate 8000',
+      'audio_channels 1',
+      'rtp_timeout 0',
+      `snd_path ${dir}`,
+      'module_path /usr/lib/baresip/modules',
+      'module g711.so',
+      'module aufile.so',
+      'module aubridge.so',
+      'module sndfile.so',
+      'module account.so',
+      'module menu.so',
+      'module ctrl_tcp.so',
+      'module_app account.so',
+      'module_app menu.so',
+      `ctrl_tcp_listen 127.0.0.1:${o.ctrlPort}`,
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(join(dir, 'accounts'), `<sip:${user}@127.0.0.1:${o.sipPort}>;regint=0;audio_codecs=PCMU${o.autoAnswer ? ';answermode=auto' : ''}\n`);
+  let out = '';
+  const child: ChildProcess = spawn('baresip', ['-f', dir, '-n', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-200_000)));
+  child.stderr?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-200_000)));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const kill = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 2000);
+      await exited;
+      clearTimeout(t);
+    }
+  };
+  let sock: Socket;
+  try {
+    await waitForTcpPort(o.ctrlPort, '127.0.0.1', 10_000);
+    sock = connect({ port: o.ctrlPort, host: '127.0.0.1' });
+    await new Promise<void>((resolve, reject) => {
+      sock.once('connect', resolve);
+      sock.once('error', reject);
+    });
+  } catch (e) {
+    await kill();
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`baresip did not start: ${String(e)}\n${out}`, { cause: e });
+  }
+  const messages: Record<string, unknown>[] = [];
+  const waiters: { match: (m: Record<string, unknown>) => boolean; resolve: (m: Record<string, unknown>) => void }[] = [];
+  let buf = Buffer.alloc(0);
+  sock.on('data', (chunk: Buffer) => {
+    buf = Buffer.concat([buf, chunk]);
+    // Netstrings: `<len>:<json>,`.
+    for (let i = 0; i < 1000; i++) {
+      const colon = buf.indexOf(0x3a);
+      if (colon < 0) break;
+      const len = Number(buf.subarray(0, colon).toString());
+      if (!Number.isFinite(len) || buf.length < colon + 2 + len) break;
+      const text = buf.subarray(colon + 1, colon + 1 + len).toString();
+      buf = buf.subarray(colon + 2 + len);
+      let msg: Record<string, unknown>;
+      try {
+        msg = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      messages.push(msg);
+      for (const w of [...waiters]) {
+        if (w.match(msg)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(msg);
+        }
+      }
+    }
+  });
+  sock.on('error', () => undefined);
+  const waitFor = (match: (m: Record<string, unknown>) => boolean, timeoutMs: number, what: string): Promise<Record<string, unknown>> =>
+    new Promise((resolve, reject) => {
+      const seen = messages.find(match);
+      if (seen) return resolve(seen);
+      const t = setTimeout(() => {
+        const i = waiters.indexOf(w);
+        if (i >= 0) waiters.splice(i, 1);
+        reject(new Error(`baresip: no ${what} within ${timeoutMs} ms\n${out.slice(-3000)}`));
+      }, timeoutMs);
+      const w = {
+        match,
+        resolve: (m: Record<string, unknown>) => {
+          clearTimeout(t);
+          resolve(m);
+        },
+      };
+      waiters.push(w);
+    });
+  let seq = 0;
+  return {
+    uri: `sip:${user}@127.0.0.1:${o.sipPort}`,
+    dir,
+    output: () => out,
+    async command(command, params) {
+      const token = `c${++seq}`;
+      const body = JSON.stringify({ command, params: params ?? '', token });
+      sock.write(`${Buffer.byteLength(body)}:${body},`);
+      const r = await waitFor((m) => m['response'] === true && m['token'] === token, 5000, `response to ${command}`);
+      return { ok: r['ok'] === true, data: String(r['data'] ?? '') };
+    },
+    event: (type, timeoutMs = 10_000) => waitFor((m) => m['event'] === true && m['type'] === type, timeoutMs, `event ${type}`),
+    decodedDumps: () =>
+      readdirSync(dir)
+        .filter((f) => f.startsWith('dump-') && f.endsWith('.wav') && f.includes('dec'))
+        .map((f) => join(dir, f)),
+    async stop() {
+      sock.destroy();
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -7,6 +7,7 @@ import { Disposable, Emitter, ErrorCode, SdkError, isSdkError, type Event, type 
 import type { ConnectivityConfig, EndpointConfig, ProxyConfig } from '@sip-endpoint/config';
 import {
   RegistrationState,
+  SipResolver,
   SipStack,
   UserAgent,
   type InviteSession,
@@ -14,7 +15,6 @@ import {
   type MessageSummarySubscription,
   type Registration,
   type SessionDescriptionHandler,
-  type SipResolver,
   type UserAgentDelegate,
 } from '@sip-endpoint/signaling';
 
@@ -252,10 +252,11 @@ export class Connection extends Disposable {
     const configured = transports[this.protocol].port;
     const host = this.options.listenAddress;
     const listen = (port: number) => [{ protocol: this.protocol, host, port, ...(this.protocol === 'tls' ? { tls: this.tlsMaterial() } : {}) }];
+    const resolver = this.options.resolver ?? this.configuredResolver();
     const base = {
       logger: this.logger,
       timers: { t1Ms: c.sip.timers.t1Ms, t2Ms: c.sip.timers.t2Ms, t4Ms: c.sip.timers.t4Ms },
-      ...(this.options.resolver ? { resolver: this.options.resolver } : {}),
+      ...(resolver ? { resolver } : {}),
       ...(this.options.userAgent ? { userAgent: this.options.userAgent } : {}),
     };
     if (this.options.ephemeralPorts || configured > 0) return SipStack.create({ ...base, listen: listen(this.options.ephemeralPorts ? 0 : configured) });
@@ -270,6 +271,16 @@ export class Connection extends Disposable {
       }
     }
     throw new SdkError(ErrorCode.Transport, `no free SIP port in ${lo}..${hi}: ${String(last)}`);
+  }
+
+  /**
+   * An RFC 3263 resolver asking the DNS servers of `sip.dns.servers` (owned by the line), or
+   * undefined to let the stack use the system's resolvers.
+   */
+  private configuredResolver(): SipResolver | undefined {
+    const servers = this.options.config.sip.dns.servers;
+    if (!servers.length) return undefined;
+    return this._register(new SipResolver({ servers: [...servers], logger: this.logger }));
   }
 
   private tlsMaterial(): { cert: string; key: string } {

@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ensureNoDisposablesAreLeakedInTestSuite } from '@sip-endpoint/base';
 import type { MessageSummary } from '@sip-endpoint/signaling';
-import { freePort, startSipp, waitForUdpPort, type SippRun } from '../../signaling/test/support/peers';
+import { freePort, startSipp, waitForUdpPort, type SippRun } from './support/peers';
 import { ConnectionState, type Connection } from '../src/index';
 import { party, until, type Party } from './support/endpoints';
 import { expectSippPassed, requireSipp } from './support/sipp';

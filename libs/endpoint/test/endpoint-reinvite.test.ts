@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ensureNoDisposablesAreLeakedInTestSuite } from '@sip-endpoint/base';
-import { freePort, startSipp, type SippRun } from '../../signaling/test/support/peers';
+import { freePort, startSipp, type SippRun } from './support/peers';
 import { SessionState, type Session } from '../src/index';
 import { nextSession, party, reach, sleep, type Party } from './support/endpoints';
 import { expectSippPassed, requireSipp, startEndpointSipp } from './support/sipp';

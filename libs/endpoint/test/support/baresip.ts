@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitForTcpPort } from '../../../signaling/test/support/peers';
+import { waitForTcpPort } from './peers';
 
 /** Fails (does not skip) when baresip, its sndfile module or sox is missing: CI installs them. */
 export function requireBaresip(): void {

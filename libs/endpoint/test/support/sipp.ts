@@ -1,7 +1,7 @@
 /** SIPp runs for the endpoint tests: scenarios of the signaling tests and of `support/sipp/`. */
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PEERS_DIR, hasProgram, startSipp, type SippOptions, type SippRun } from '../../../signaling/test/support/peers';
+import { PEERS_DIR, hasProgram, startSipp, type SippOptions, type SippRun } from './peers';
 
 const here = dirname(fileURLToPath(import.meta.url));
 

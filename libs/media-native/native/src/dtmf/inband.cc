@@ -119,7 +119,8 @@ namespace {
  * the last `block` samples (Hann window, 25.6 ms: 205 samples at 8 kHz). A block is a hit for a
  * digit when the strongest low and high tones are above -32 dBm0, each stands 8 dB above the
  * others of its group, the twist is within 8 dB either way, and the pair carries most of the
- * block's energy (not speech). Two consecutive hits start a digit; two misses end it.
+ * block's energy (not speech). Two consecutive hits start a digit; two misses end it. A block too
+ * quiet to hold two tones above the minimum is rejected before the filters run.
  */
 class GoertzelDetector final : public InbandDtmfDetector::Impl {
  public:
@@ -140,7 +141,10 @@ class GoertzelDetector final : public InbandDtmfDetector::Impl {
       coef_[f] = 2 * std::cos(2 * kPi * kLow[f] / rate);
       coef_[4 + f] = 2 * std::cos(2 * kPi * kHigh[f] / rate);
     }
-    for (std::size_t f = 0; f < 8; f++) coefF_[f] = static_cast<float>(coef_[f]);
+    for (std::size_t f = 0; f < 8; f++) {
+      coefF_[f] = static_cast<float>(coef_[f]);
+      coef2F_[f] = static_cast<float>(coef_[f] * coef_[f] - 1);
+    }
     minAmp_ = amplitudeForDbm0(-32.0);
   }
   DtmfDetectorBackend backend() const override { return DtmfDetectorBackend::Goertzel; }
@@ -169,52 +173,78 @@ class GoertzelDetector final : public InbandDtmfDetector::Impl {
  private:
   char classify() {
     // The block in time order (the ring from head_ on), windowed; its energy.
-    double energy = 0;
+    // (two straight copies instead of a wrap test per sample; four partial sums of the energy.)
     const std::size_t tail = block_ - head_;
-    for (std::size_t i = 0; i < block_; i++) {
-      const float x = i < tail ? ring_[head_ + i] : ring_[i - tail];
-      work_[i] = x * window_[i];
-      energy += static_cast<double>(x) * x;
-    }
-    const double meanSquare = energy / static_cast<double>(block_);
-    // Silence or a very quiet signal cannot hold two tones above the minimum level: no filters.
-    if (meanSquare < 0.5 * minAmp_ * minAmp_) return '\0';
-    // The eight Goertzel recurrences side by side in one pass over the block (independent chains:
-    // the compiler keeps them in registers and pipelines them).
-    // (GCC/Clang vector extension: four lanes per register, the low and the high group.)
-    typedef float Lanes __attribute__((vector_size(16)));
-    const Lanes cLow = {coefF_[0], coefF_[1], coefF_[2], coefF_[3]};
-    const Lanes cHigh = {coefF_[4], coefF_[5], coefF_[6], coefF_[7]};
-    Lanes l1 = {0, 0, 0, 0}, l2 = l1, h1 = l1, h2 = l1;
+    std::copy(ring_.begin() + static_cast<std::ptrdiff_t>(head_), ring_.end(), work_.begin());
+    std::copy(ring_.begin(), ring_.begin() + static_cast<std::ptrdiff_t>(head_), work_.begin() + static_cast<std::ptrdiff_t>(tail));
+    float e[4] = {0, 0, 0, 0};
     for (std::size_t i = 0; i < block_; i++) {
       const float x = work_[i];
-      const Lanes l = x + cLow * l1 - l2;
-      const Lanes h = x + cHigh * h1 - h2;
-      l2 = l1;
-      l1 = l;
-      h2 = h1;
-      h1 = h;
+      e[i & 3] += x * x;
+      work_[i] = x * window_[i];
     }
+    const double meanSquare = (static_cast<double>(e[0]) + e[1] + e[2] + e[3]) / static_cast<double>(block_);
+    // Silence or a very quiet signal cannot hold two tones above the minimum level: no filters.
+    if (meanSquare < 0.5 * minAmp_ * minAmp_) return '\0';
     std::array<double, 8> amp{};
-    for (std::size_t f = 0; f < 8; f++) {
-      const double a = f < 4 ? l1[f] : h1[f - 4], b = f < 4 ? l2[f] : h2[f - 4];
-      const double power = a * a + b * b - coef_[f] * a * b;
-      amp[f] = std::sqrt(std::max(0.0, power)) * ampScale_;
-    }
+    goertzel(amp);
     const std::size_t lo = static_cast<std::size_t>(std::max_element(amp.begin(), amp.begin() + 4) - amp.begin());
+    constexpr double kOthers = 0.398;  // -8 dB
+    for (std::size_t f = 0; f < 4; f++) {
+      if (f != lo && amp[f] > kOthers * amp[lo]) return '\0';
+    }
     const std::size_t hi = 4 + static_cast<std::size_t>(std::max_element(amp.begin() + 4, amp.end()) - (amp.begin() + 4));
     if (amp[lo] < minAmp_ || amp[hi] < minAmp_) return '\0';
     const double twistDb = 20 * std::log10(amp[hi] / amp[lo]);
     if (twistDb > 8.0 || twistDb < -8.0) return '\0';
-    constexpr double kOthers = 0.398;  // -8 dB
     for (std::size_t f = 0; f < 4; f++) {
-      if (f != lo && amp[f] > kOthers * amp[lo]) return '\0';
       if (4 + f != hi && amp[4 + f] > kOthers * amp[hi]) return '\0';
     }
     // The tone pair must carry most of the signal power (a sine of amplitude A has power A²/2).
     const double pairPower = (amp[lo] * amp[lo] + amp[hi] * amp[hi]) / 2;
     if (pairPower < 0.6 * meanSquare) return '\0';
     return kKeypad[lo][hi - 4];
+  }
+
+  /**
+   * Amplitudes at the eight Q.23 frequencies over work_: the Goertzel recurrence
+   * s[n] = x[n] + c s[n-1] - s[n-2], eight side by side (GCC/Clang vector extension: one
+   * register per group), two samples per step from (s[n-2], s[n-3]) so that the two halves of a
+   * step do not wait for each other:
+   *   s[n-1] = x[n-1] + c s[n-2] - s[n-3],  s[n] = x[n] + c x[n-1] + (c^2 - 1) s[n-2] - c s[n-3].
+   */
+  void goertzel(std::array<double, 8>& amp) const {
+    typedef float Lanes __attribute__((vector_size(16)));
+    const Lanes cL = {coefF_[0], coefF_[1], coefF_[2], coefF_[3]};
+    const Lanes cH = {coefF_[4], coefF_[5], coefF_[6], coefF_[7]};
+    const Lanes dL = {coef2F_[0], coef2F_[1], coef2F_[2], coef2F_[3]};
+    const Lanes dH = {coef2F_[4], coef2F_[5], coef2F_[6], coef2F_[7]};
+    Lanes l1 = {0, 0, 0, 0}, l2 = l1, h1 = l1, h2 = l1;  // s[n-1], s[n-2] of each group
+    std::size_t i = 0;
+    for (; i + 1 < block_; i += 2) {
+      const float x0 = work_[i], x1 = work_[i + 1];
+      const Lanes la = x0 + cL * l1 - l2;
+      const Lanes lb = x1 + cL * x0 + dL * l1 - cL * l2;
+      const Lanes ha = x0 + cH * h1 - h2;
+      const Lanes hb = x1 + cH * x0 + dH * h1 - cH * h2;
+      l2 = la;
+      l1 = lb;
+      h2 = ha;
+      h1 = hb;
+    }
+    for (; i < block_; i++) {
+      const Lanes la = work_[i] + cL * l1 - l2;
+      const Lanes ha = work_[i] + cH * h1 - h2;
+      l2 = l1;
+      l1 = la;
+      h2 = h1;
+      h1 = ha;
+    }
+    for (std::size_t f = 0; f < 8; f++) {
+      const double a = f < 4 ? l1[f] : h1[f - 4], b = f < 4 ? l2[f] : h2[f - 4];
+      const double power = a * a + b * b - coef_[f] * a * b;
+      amp[f] = std::sqrt(std::max(0.0, power)) * ampScale_;
+    }
   }
 
   void onBlock(char d, std::vector<InbandDigit>& out) {
@@ -255,7 +285,7 @@ class GoertzelDetector final : public InbandDtmfDetector::Impl {
   std::size_t head_ = 0, filled_ = 0, sinceHop_ = 0;
   uint64_t samples_ = 0;
   std::array<double, 8> coef_{};
-  std::array<float, 8> coefF_{};
+  std::array<float, 8> coefF_{}, coef2F_{};
   double ampScale_ = 1, minAmp_ = 0;
   char current_ = '\0', candidate_ = '\0';
   int misses_ = 0;

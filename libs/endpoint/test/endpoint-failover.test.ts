@@ -3,7 +3,8 @@
  * - one line whose server is a domain: dnsmasq serves SRV records for `test.local` (priority 10
  *   -> primary Kamailio, 20 -> secondary), the DNS server comes from `sip.dns.servers`; the line
  *   registers at the primary, the primary is stopped, the refresh times out there and goes to
- *   the secondary (RFC 3263 §4.3), where a call to the line then arrives;
+ *   the secondary (RFC 3263 §4.3), where a call to the line then arrives; with both sites down the
+ *   line goes Failed and retries every `reg_interval` until the secondary is back;
  * - two lines on two sites: site A dies while a call runs through site B; the line of site A
  *   goes Failed and keeps retrying, the call keeps its audio (packet counts still rising).
  * SIP timer T1 is 50 ms (Timer F = 3.2 s) and registrations last 4 s so failures show quickly.
@@ -82,9 +83,8 @@ describe('endpoint: failover between Kamailio sites', () => {
     await until(() => registrars.slice(stoppedAt).includes(`127.0.0.1:${secondary.port}`), 12_000, 'a 200 to REGISTER from the secondary');
     await until(() => conn.state === ConnectionState.Ready, 5000, 'Ready at the secondary');
     expect(registrars.slice(stoppedAt).every((r) => r === `127.0.0.1:${secondary.port}`)).toBe(true);
-    // Whatever the line went through on the way, it ends Ready; it never left the legal states.
-    expect(states.every((s) => [ConnectionState.Failed, ConnectionState.Registering, ConnectionState.Ready].includes(s as ConnectionState))).toBe(true);
-    expect(states.at(-1)).toBe(ConnectionState.Ready);
+    // The refresh itself failed over (RFC 3263 §4.3 within one request): the line never left Ready.
+    expect(states).toEqual([ConnectionState.Ready]);
 
     // The binding is at the secondary: a call by number through it reaches the line.
     const caller = await phoneAt('7002', 500, secondary);
@@ -101,6 +101,46 @@ describe('endpoint: failover between Kamailio sites', () => {
     expect(dominant(caller.sinks[0]!.pull(), TONES).freq).toBe(1000);
     await out.hangup();
     await reach(inc, SessionState.Disconnected);
+  }, 30_000);
+
+  it('SRV with both sites down: Failed, retrying every reg_interval; the secondary comes back: Registering -> Ready there', async () => {
+    const primary = await site();
+    const secondary = await site();
+    dns = await startDnsmasq({
+      localDomains: ['test.local'],
+      srv: [`_sip._udp.test.local,primary.test.local,${primary.port},10,0`, `_sip._udp.test.local,secondary.test.local,${secondary.port},20,0`],
+      hosts: ['primary.test.local,127.0.0.1', 'secondary.test.local,127.0.0.1'],
+    });
+    const agent = await make('7003', 1000, {
+      connectivity: [{ user: '7003', server: 'test.local', protocol: 'UDP' }],
+      proxies: [{ reg_timeout: 4, reg_interval: 1, password: 'secret' }],
+      sip: { ...FAST, dns: { servers: [dns.server] } },
+    });
+    const conn = agent.endpoint.connections[0]!;
+    const registrars = registrarsOf(conn);
+    const states: string[] = [];
+    conn.onDidChangeState((e) => states.push(e.state));
+    await until(() => conn.state === ConnectionState.Ready, 10_000, 'Ready at the primary');
+    expect(registrars.at(-1)).toBe(`127.0.0.1:${primary.port}`);
+
+    await Promise.all([primary.stop(), secondary.stop()]);
+    sites.splice(0);
+    // Both targets time out (2 x Timer F): the line is Failed, the endpoint Inactive.
+    await until(() => conn.state === ConnectionState.Failed, 15_000, 'Failed');
+    expect(agent.endpoint.status).toBe(EndpointStatus.Inactive);
+    expect(conn.lastError).toMatch(/408|503|timeout/i);
+
+    const back = await startKamailioSite(secondary.port);
+    sites.push(back);
+    const before = registrars.length;
+    await until(() => conn.state === ConnectionState.Ready, 15_000, 'Ready at the secondary');
+    expect(registrars.slice(before)).toContain(`127.0.0.1:${secondary.port}`);
+    expect(agent.endpoint.status).toBe(EndpointStatus.Active);
+    // Ready -> Failed -> (Registering -> Failed)* -> Registering -> Ready.
+    expect(states[0]).toBe(ConnectionState.Ready);
+    expect(states[1]).toBe(ConnectionState.Failed);
+    expect(states.slice(-2)).toEqual([ConnectionState.Registering, ConnectionState.Ready]);
+    expect(states.slice(1, -1).every((s) => s === ConnectionState.Failed || s === ConnectionState.Registering)).toBe(true);
   }, 30_000);
 
   it('two lines on two sites: site A dies during a call through site B; line A goes Failed (retrying), the call keeps its audio', async () => {

@@ -385,9 +385,7 @@ export class Endpoint extends Disposable implements ProviderRegistry {
   private readonly sessionHost: SessionHost = {
     logger: nullLogger,
     engine: () => this.engine,
-    onNotify: (session, notify) => {
-      void this.registry.offerNotify({ sessionId: session.id, ...notify }, session);
-    },
+    onNotify: (session, notify) => this.registry.offerNotify({ sessionId: session.id, ...notify }, session),
     dtmfMethod: (): DtmfMethod => this.configuration.config.policy.session.dtmf_method as DtmfMethod,
     answerHeaders: (): Record<string, string> => this.registry.callHeaders('answer'),
     dialFrom: (from: Session, target: string): Session => {
@@ -431,8 +429,9 @@ export class Endpoint extends Disposable implements ProviderRegistry {
           connectionId: conn.id,
           from: session.remote,
           header: (name) => {
-            const v = request?.headers.get(name);
-            return v === undefined || v === null ? undefined : Array.isArray(v) ? v.join(', ') : String(v);
+            // Several lines of one header are joined (a marker may be on a second Call-Info line).
+            const lines = request?.headers.getAll(name) ?? [];
+            return lines.length ? lines.join(', ') : undefined;
           },
         },
         session,
@@ -440,7 +439,7 @@ export class Endpoint extends Disposable implements ProviderRegistry {
       .then((d) => {
         if (!d || session.state !== SessionState.Alerting) return;
         if (d.rejectWith) {
-          session.reject(d.rejectWith.code);
+          session.reject(d.rejectWith.code, d.rejectWith.reason);
           return;
         }
         if (d.autoAnswerAfterMs !== undefined) {

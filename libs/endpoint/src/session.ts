@@ -105,8 +105,11 @@ export function toSessionStatistics(s: MediaStreamStats): SessionStatistics {
 export interface SessionHost {
   readonly logger: Logger;
   engine(): MediaEngine;
-  /** An unsolicited in-dialog NOTIFY (e.g. `Event: talk`), for the call-control providers. */
-  onNotify(session: Session, notify: Omit<UnsolicitedNotify, 'sessionId'>): void;
+  /**
+   * An unsolicited in-dialog NOTIFY (e.g. `Event: talk`), for the call-control providers; the
+   * NOTIFY is answered once the returned promise settles.
+   */
+  onNotify(session: Session, notify: Omit<UnsolicitedNotify, 'sessionId'>): Promise<unknown>;
   dtmfMethod(): DtmfMethod;
   answerHeaders(): Record<string, string>;
   /** Places a consultation call on the same connection. */
@@ -142,9 +145,9 @@ export class Session extends Disposable implements SessionControl {
   private readonly _onDidChangeHeld = this._register(new Emitter<{ session: Session; held: boolean }>());
   /** The `held` flag changed (our hold, or the far end's). */
   readonly onDidChangeHeld: Event<{ session: Session; held: boolean }> = this._onDidChangeHeld.event;
-  private readonly _onDidReceiveDtmf = this._register(new Emitter<{ session: Session; digit: string; method: 'rfc4733' | 'info' }>());
+  private readonly _onDidReceiveDtmf = this._register(new Emitter<{ session: Session; digit: string; method: 'rfc4733' | 'inband' | 'info' }>());
   /** A DTMF digit arrived (RFC 4733 event, or SIP INFO application/dtmf-relay / application/dtmf). */
-  readonly onDidReceiveDtmf: Event<{ session: Session; digit: string; method: 'rfc4733' | 'info' }> = this._onDidReceiveDtmf.event;
+  readonly onDidReceiveDtmf: Event<{ session: Session; digit: string; method: 'rfc4733' | 'inband' | 'info' }> = this._onDidReceiveDtmf.event;
 
   /** @internal created by the endpoint */
   constructor(
@@ -167,19 +170,35 @@ export class Session extends Disposable implements SessionControl {
       }),
     );
     this._register(
-      invite.onDidReceiveNotify(({ request, event }) => {
+      invite.onDidReceiveNotify(({ request, event, waitUntil }) => {
         const header = (n: string): string | undefined => {
-          const v = request.headers.get(n);
-          return v === undefined || v === null ? undefined : String(v);
+          const lines = request.headers.getAll(n);
+          return lines.length ? lines.join(', ') : undefined;
         };
-        this.host.onNotify(this, { event: event.toLowerCase(), header, body: request.body.toString('utf8') });
+        const handled = this.host.onNotify(this, { event: event.toLowerCase(), header, body: request.body.toString('utf8') });
+        if (event.toLowerCase() === 'talk' && this._state === SessionState.Alerting) {
+          // genesys-compat §1 (TAnswerCall): "200 OK with SDP, then 200 to the NOTIFY": answer the
+          // NOTIFY once the call left Alerting (our 200 is out), or when the providers are done.
+          waitUntil(
+            Promise.race([
+              handled,
+              new Promise<void>((resolve) => {
+                const sub = this.onDidChangeState((e) => {
+                  if (e.state === SessionState.Alerting) return;
+                  sub.dispose();
+                  resolve();
+                });
+              }),
+            ]),
+          );
+        }
       }),
     );
     this._register(
       bridge.onDidUpdateMedia(({ stream }) => {
         if (this.dtmfListened.has(stream)) return;
         this.dtmfListened.add(stream);
-        this._register(stream.onDidReceiveDtmf((d) => this._onDidReceiveDtmf.fire({ session: this, digit: d.digit, method: 'rfc4733' })));
+        this._register(stream.onDidReceiveDtmf((d) => this._onDidReceiveDtmf.fire({ session: this, digit: d.digit, method: d.method })));
       }),
     );
   }
@@ -243,10 +262,10 @@ export class Session extends Disposable implements SessionControl {
     await this.invite.accept({ headers: this.host.answerHeaders() });
   }
 
-  /** Rejects an Alerting call with `code` (default 486 Busy Here); Disconnected follows at once. */
-  reject(code = 486): void {
+  /** Rejects an Alerting call with `code` (default 486 Busy Here) and an optional reason phrase; Disconnected follows at once. */
+  reject(code = 486, reason?: string): void {
     if (this._state !== SessionState.Alerting) throw new InvalidStateError(`cannot reject a session that is ${this._state}`, this._state);
-    this.invite.reject(code);
+    this.invite.reject(code, reason);
   }
 
   /**

@@ -149,6 +149,18 @@ export interface ReferProgress {
   readonly final: boolean;
 }
 
+/** Payload of {@link InviteSession.onDidReceiveNotify}. */
+export interface UnsolicitedNotifyEvent {
+  readonly request: SipRequest;
+  /** The Event package, as written (`talk`, `hold`). */
+  readonly event: string;
+  /** Delays the 200 to the NOTIFY until `promise` settles (bounded by {@link NOTIFY_RESPONSE_WAIT_MS}). */
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/** The longest an unsolicited NOTIFY waits for its listeners before it is answered 200. */
+export const NOTIFY_RESPONSE_WAIT_MS = 5000;
+
 /** Options of an outgoing INVITE. */
 export interface InviteOptions {
   /** Extra headers of the INVITE (e.g. `Replaces`, `Referred-By`, `Call-Info`). */
@@ -202,9 +214,14 @@ export class InviteSession extends Disposable {
   private readonly _onDidReceiveInfo = this._register(new Emitter<{ request: SipRequest; contentType: string; body: string }>());
   /** An INFO arrived (RFC 2976; answered 200). */
   readonly onDidReceiveInfo: Event<{ request: SipRequest; contentType: string; body: string }> = this._onDidReceiveInfo.event;
-  private readonly _onDidReceiveNotify = this._register(new Emitter<{ request: SipRequest; event: string }>());
-  /** An in-dialog NOTIFY outside our REFER subscription, e.g. `Event: talk` / `hold` from a SIP Server (answered 200). */
-  readonly onDidReceiveNotify: Event<{ request: SipRequest; event: string }> = this._onDidReceiveNotify.event;
+  private readonly _onDidReceiveNotify = this._register(new Emitter<UnsolicitedNotifyEvent>());
+  /**
+   * An in-dialog NOTIFY outside our REFER subscription, e.g. `Event: talk` / `hold` from a SIP
+   * Server. It is answered 200 once the promises handed to `waitUntil` settle (at most
+   * {@link NOTIFY_RESPONSE_WAIT_MS}), so acting on it (answering the call) comes first, as the
+   * 3pcc flow expects (genesys-compat §1: "200 OK with SDP, then 200 to the NOTIFY").
+   */
+  readonly onDidReceiveNotify: Event<UnsolicitedNotifyEvent> = this._onDidReceiveNotify.event;
   private readonly _onDidChangeHold = this._register(new Emitter<{ localHold: boolean; remoteHold: boolean }>());
   /** Our hold or the peer's hold changed (after an offer/answer exchange). */
   readonly onDidChangeHold: Event<{ localHold: boolean; remoteHold: boolean }> = this._onDidChangeHold.event;
@@ -729,8 +746,19 @@ export class InviteSession extends Disposable {
       if (terminated || (frag && frag.status >= 200)) this.referCseq = undefined;
       return;
     }
-    tx.respond(createResponse(request, 200));
-    this._onDidReceiveNotify.fire({ request, event: event?.event ?? '' });
+    const pending: Promise<unknown>[] = [];
+    this._onDidReceiveNotify.fire({ request, event: event?.event ?? '', waitUntil: (p) => void pending.push(p) });
+    if (pending.length === 0) {
+      tx.respond(createResponse(request, 200));
+      return;
+    }
+    // Answer after what the listeners do, but well before the peer's Timer F (64*T1).
+    let timer: TimerHandle | undefined;
+    const limit = new Promise<void>((resolve) => (timer = this.ctx.stack.clock.setTimeout(resolve, NOTIFY_RESPONSE_WAIT_MS)));
+    void Promise.race([Promise.allSettled(pending), limit]).then(() => {
+      timer?.dispose();
+      if (!this.isDisposed) tx.respond(createResponse(request, 200));
+    });
   }
 
   private async handleRefer(request: SipRequest, tx: ServerTransaction): Promise<void> {

@@ -17,8 +17,10 @@ for (let i = 0; i < n; i += 2) {
   const ta = new ToneSource({ frequencyHz: 1000 });
   const tb = new ToneSource({ frequencyHz: 700 });
   tones.push(ta, tb);
-  const b = engine.createStream({ codec: { name: 'PCMU' }, source: tb, latch: false });
-  const a = engine.createStream({ codec: { name: 'PCMU' }, source: ta, latch: false, remote: { address: '127.0.0.1', port: b.localPort } });
+  // As real calls do, RFC 4733 telephone-event is negotiated (so in-band DTMF detection is off).
+  const te = { payloadType: 101 };
+  const b = engine.createStream({ codec: { name: 'PCMU' }, telephoneEvent: te, source: tb, latch: false });
+  const a = engine.createStream({ codec: { name: 'PCMU' }, telephoneEvent: te, source: ta, latch: false, remote: { address: '127.0.0.1', port: b.localPort } });
   b.update({ remote: { address: '127.0.0.1', port: a.localPort } });
   streams.push(a, b);
 }

@@ -1,0 +1,89 @@
+// One memory measurement, in a fresh process started with --expose-gc (so fixed costs are the
+// same in every run and cancel out in the differences run.mjs takes). Prints one JSON line.
+//
+//   lines K REGISTRAR_PORT  one endpoint with K Connectivity lines (each its own stack, UDP socket,
+//                           user agent and registration: reg_timeout 3600, digest auth) registered
+//                           to the registrar; measured once every line is Ready.
+//   calls M                 two endpoints (standalone lines) in this process; A calls B M times,
+//                           B auto-answers (policy.session.auto_answer), PCMU both ways (tone
+//                           source on each side, null sink), measured after 2 s of media.
+//                           M = 0 measures the two idle endpoints.
+// Memory is taken after two forced GCs: RSS and V8 heapUsed (+ external + arrayBuffers).
+// Usage: node --expose-gc --conditions=@sip-endpoint/source --import tsx bench/endpoint/memory.ts lines 500 5062
+import { NullSink, NullSource, ToneSource } from '@sip-endpoint/media-native';
+import { createEndpoint, ConnectionState, SessionState, type Endpoint, type Session } from '@sip-endpoint/endpoint';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with --expose-gc');
+
+async function settle(): Promise<{ rssKb: number; heapKb: number; externalKb: number }> {
+  for (let i = 0; i < 3; i++) {
+    gc!();
+    await sleep(100);
+  }
+  const m = process.memoryUsage();
+  return { rssKb: m.rss / 1024, heapKb: m.heapUsed / 1024, externalKb: (m.external + m.arrayBuffers) / 1024 };
+}
+
+async function until(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+const [mode, countArg, portArg] = process.argv.slice(2);
+const count = Number(countArg ?? 0);
+const endpoints: Endpoint[] = [];
+
+if (mode === 'lines') {
+  const server = `127.0.0.1:${Number(portArg)}`;
+  const endpoint = await createEndpoint(
+    {
+      connectivity: Array.from({ length: count }, (_, i) => ({ user: `agent${i}`, server, protocol: 'UDP' })),
+      proxies: Array.from({ length: count }, () => ({ reg_timeout: 3600, password: 'pw' })),
+    } as never,
+    { ephemeralPorts: true, listenAddress: '127.0.0.1', mediaEngine: { rtpPortMin: 40000, rtpPortMax: 40999 }, audio: { createSource: () => new NullSource(), createSink: () => new NullSink() } },
+  );
+  endpoints.push(endpoint);
+  await until(`${count} lines Ready`, () => endpoint.connections.every((c) => c.state === ConnectionState.Ready), 60_000);
+  await sleep(500);
+  const m = await settle();
+  console.log(JSON.stringify({ mode, count, ready: endpoint.connections.filter((c) => c.state === ConnectionState.Ready).length, ...m }));
+} else if (mode === 'calls') {
+  const make = (user: string, ports: [number, number]) =>
+    createEndpoint(
+      {
+        connectivity: [{ user, server: '127.0.0.1:5', protocol: 'UDP' }],
+        proxies: [{ reg_timeout: 0 }],
+        policy: { session: { auto_answer: true } },
+      } as never,
+      {
+        ephemeralPorts: true,
+        listenAddress: '127.0.0.1',
+        mediaEngine: { rtpPortMin: ports[0], rtpPortMax: ports[1] },
+        audio: { createSource: () => new ToneSource({ frequencyHz: 1000 }), createSink: () => new NullSink() },
+      },
+    );
+  const a = await make('alice', [41000, 44999]);
+  const b = await make('bob', [45000, 48999]);
+  endpoints.push(a, b);
+  const calls: Session[] = [];
+  // Dial in batches of 20 so the test does not measure a setup burst.
+  for (let i = 0; i < count; i += 20) {
+    for (let j = i; j < Math.min(count, i + 20); j++) calls.push(a.dial(b.connections[0]!.contactUri!));
+    await until('a batch connected', () => calls.every((c) => c.state === SessionState.Connected), 20_000);
+  }
+  await sleep(2000);
+  const m = await settle();
+  const connected = calls.filter((c) => c.state === SessionState.Connected).length;
+  const sent = calls.reduce((n, c) => n + (c.statistics()?.raw.packetsSent ?? 0), 0);
+  const received = calls.reduce((n, c) => n + (c.statistics()?.raw.packetsReceived ?? 0), 0);
+  console.log(JSON.stringify({ mode, count, connected, bSessions: b.sessions.length, packetsSent: sent, packetsReceived: received, ...m }));
+} else {
+  throw new Error(`unknown mode ${mode}`);
+}
+for (const e of endpoints) e.dispose();
+process.exit(0);

@@ -1,0 +1,44 @@
+// The endpoint under test for the call-rate runs: one standalone line (reg_timeout 0) on
+// 127.0.0.1 with `policy.session.auto_answer`, null audio devices (NullSource/NullSink), a media
+// engine of its own (every answered call creates a G.711 engine stream). Prints one JSON line
+// `{"port":N}` once bound, then answers stdin commands, one per line:
+//   `stats` -> `{"cpuMs":..,"connected":..,"disconnected":..,"active":..,"rssKb":..}`
+// and exits when stdin closes.
+// Usage: node --conditions=@sip-endpoint/source --import tsx bench/endpoint/uas.ts
+import { createInterface } from 'node:readline';
+import { NullSink, NullSource } from '@sip-endpoint/media-native';
+import { createEndpoint, SessionState } from '@sip-endpoint/endpoint';
+
+const endpoint = await createEndpoint(
+  {
+    connectivity: [{ user: 'agent', server: '127.0.0.1:5', protocol: 'UDP' }],
+    proxies: [{ reg_timeout: 0 }],
+    policy: { session: { auto_answer: true } },
+  } as never,
+  {
+    ephemeralPorts: true,
+    listenAddress: '127.0.0.1',
+    mediaEngine: { rtpPortMin: 30000, rtpPortMax: 39998 },
+    audio: { createSource: () => new NullSource(), createSink: () => new NullSink() },
+  },
+);
+let connected = 0;
+let disconnected = 0;
+endpoint.onDidChangeSessionState((e) => {
+  if (e.state === SessionState.Connected) connected++;
+  else if (e.state === SessionState.Disconnected) disconnected++;
+});
+const cpu0 = process.cpuUsage();
+console.log(JSON.stringify({ port: endpoint.connections[0]!.localPort }));
+const rl = createInterface({ input: process.stdin });
+rl.on('line', (line) => {
+  if (line.trim() !== 'stats') return;
+  const c = process.cpuUsage(cpu0);
+  console.log(
+    JSON.stringify({ cpuMs: (c.user + c.system) / 1000, connected, disconnected, active: endpoint.sessions.length, rssKb: Math.round(process.memoryUsage().rss / 1024) }),
+  );
+});
+rl.on('close', () => {
+  endpoint.dispose();
+  process.exit(0);
+});

@@ -35,8 +35,28 @@ export interface MediaBridgeOptions {
   readonly createSink: () => AudioSink;
   /** RTP inactivity timeout in ms (0 = none). */
   readonly inactivityTimeoutMs?: number;
+  /**
+   * The `policy.session` processing settings (`dtx_mode`, `vad_level`, `agc_mode`): the engine's
+   * `audioProcessing` is read when the stream is created (the engine has no live update of it, so a
+   * change applies to the next call); CN is offered from `dtx_mode` at every offer/answer. With `dtx_mode` on we offer RFC 3389 comfort
+   * noise (`CN/8000`, PT 13) and send SID packets in silence. Absent: all off.
+   */
+  readonly session?: () => SessionMediaPolicy;
   readonly logger: Logger;
 }
+
+/** The `policy.session` settings that shape what a stream sends. */
+export interface SessionMediaPolicy {
+  /** `dtx_mode`: discontinuous transmission (SID packets instead of silence; offers CN). */
+  readonly dtx_mode: boolean;
+  /** `vad_level`: voice activity detection aggressiveness, 0 (off) .. 3. */
+  readonly vad_level: number;
+  /** `agc_mode`: automatic gain control of the microphone. */
+  readonly agc_mode: boolean;
+}
+
+/** RFC 3551 §6: CN (RFC 3389 comfort noise) has the static payload type 13 at 8000 Hz. */
+const CN_STATIC_PT = 13;
 
 const SRTP_SUITE = 'AES_CM_128_HMAC_SHA1_80';
 
@@ -56,6 +76,24 @@ export function configuredCodecs(priorities: Readonly<Record<string, number>>, a
     if (engine) out.push({ codec: { configName, engine }, priority });
   }
   return out.sort((a, b) => b.priority - a.priority).map((x) => x.codec);
+}
+
+/** The engine's `audioProcessing` from the `policy.session` settings. */
+function audioProcessing(policy: SessionMediaPolicy): { agc: boolean; vadLevel: 0 | 1 | 2 | 3; dtx: boolean } {
+  const vad = Math.max(0, Math.min(3, Math.trunc(Number(policy.vad_level) || 0))) as 0 | 1 | 2 | 3;
+  // The engine's DTX needs voice activity detection: dtx_mode alone means the mildest VAD.
+  return { agc: policy.agc_mode === true, vadLevel: policy.dtx_mode && vad === 0 ? 1 : vad, dtx: policy.dtx_mode === true };
+}
+
+/**
+ * The comfort noise payload type for the engine from a negotiated stream, or `null` when none fits:
+ * CN must share the codec's RTP clock (RFC 3389 §5: "the RTP clock rate ... same as the one of the
+ * media it is associated with"), so static 13 only goes with 8 kHz codecs.
+ */
+function negotiatedCn(codecs: readonly { name: string; payloadType: number; clockRate: number }[], main: { clockRate: number } | undefined): { payloadType: number } | null {
+  if (!main) return null;
+  const cn = codecs.find((c) => c.name.toLowerCase() === 'cn' && c.clockRate === main.clockRate);
+  return cn ? { payloadType: cn.payloadType } : null;
 }
 
 function toCodecSpec(c: BridgeCodec): CodecSpec {
@@ -143,6 +181,7 @@ export class MediaBridge extends Disposable implements SessionDescriptionHandler
     if (!this._stream) {
       this.source = this.options.createSource();
       this.sink = this.options.createSink();
+      const policy = this.options.session?.();
       // The stream starts inactive: its port goes into our SDP, media flows after the exchange.
       this._stream = this.options.engine.createStream({
         codec: { name: first.engine.name, ...(first.engine.staticPayloadType === undefined ? { payloadType: 96 } : {}) },
@@ -150,6 +189,7 @@ export class MediaBridge extends Disposable implements SessionDescriptionHandler
         source: this.source,
         sink: this.sink,
         ...(this.options.inactivityTimeoutMs ? { inactivityTimeoutMs: this.options.inactivityTimeoutMs } : {}),
+        ...(policy ? { audioProcessing: audioProcessing(policy) } : {}),
       });
       if (this._muted) this._stream.setMuted(true);
       if (this.gain.send !== undefined || this.gain.receive !== undefined) this._stream.setGain(this.gain);
@@ -157,11 +197,13 @@ export class MediaBridge extends Disposable implements SessionDescriptionHandler
     const srtp = this.options.srtp();
     const canSrtp = srtp !== 'disabled' && buildFeatures()['srtp2'] === true;
     if (canSrtp && !this.localCrypto) this.localCrypto = [{ suite: SRTP_SUITE, keyParams: generateSrtpKey(SRTP_SUITE) }];
+    // RFC 3389 §5: comfort noise is offered as a payload format of its own (CN/8000, RFC 3551 static 13); only with dtx_mode on.
+    const offerCn = this.options.session?.().dtx_mode === true;
     this.sdp.local = {
       address: this.options.address,
       ports: { audio: this._stream.localPort },
       audio: {
-        codecs: codecs.map(toCodecSpec),
+        codecs: [...codecs.map(toCodecSpec), ...(offerCn ? [{ name: 'CN', clockRate: 8000, payloadType: CN_STATIC_PT }] : [])],
         telephoneEvent: this.options.telephoneEvent,
         ...(canSrtp && this.localCrypto ? { crypto: this.localCrypto, srtp: srtp === 'mandatory' ? 'mandatory' : 'optional' } : {}),
       },
@@ -177,16 +219,20 @@ export class MediaBridge extends Disposable implements SessionDescriptionHandler
         stream.update({ direction: 'inactive' });
         return;
       }
-      const codec = audio.codecs[0];
+      // Comfort noise (and any other auxiliary format) is no codec to send with: take the first real one.
+      const codec = audio.codecs.find((c) => c.name.toLowerCase() !== 'cn') ?? audio.codecs[0];
+      const cn = negotiatedCn(audio.codecs, codec);
       const direction: MediaDirection = audio.remoteAddress === '0.0.0.0' ? (audio.localDirection.endsWith('recv') ? 'recvonly' : 'inactive') : audio.localDirection;
       stream.update({
         ...(codec ? { codec: { name: codec.name, payloadType: codec.payloadType, clockRate: codec.clockRate, channels: codec.channels, ...(codec.fmtp ? { fmtp: codec.fmtp } : {}) } } : {}),
         ...(audio.telephoneEvent ? { telephoneEvent: { payloadType: audio.telephoneEvent.payloadType } } : {}),
         ...(audio.remoteAddress !== '0.0.0.0' ? { remote: { address: audio.remoteAddress, port: audio.remotePort, rtcpPort: audio.remoteRtcpPort } } : {}),
         ...(audio.crypto ? { srtp: { suite: audio.crypto.suite, localKey: audio.crypto.localKeyParams, remoteKey: audio.crypto.remoteKeyParams } } : {}),
+        // RFC 3389 §4: CN packets carry the noise level of the silence; the engine sends them (with dtx) and plays received ones.
+        cn,
         direction,
       });
-      this.options.logger.debug('media updated', { codec: codec?.name, remote: `${audio.remoteAddress}:${audio.remotePort}`, direction, srtp: !!audio.crypto });
+      this.options.logger.debug('media updated', { codec: codec?.name, remote: `${audio.remoteAddress}:${audio.remotePort}`, direction, srtp: !!audio.crypto, cn: cn?.payloadType });
       this._onDidUpdateMedia.fire({ result, stream });
     } catch (e) {
       this.options.logger.warn('media update failed', { error: String(e) });

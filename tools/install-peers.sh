@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs from Debian's packages, when missing: the real SIP peers and tools the protocol tests
-# use (SIPp = sip-tester, Kamailio, baresip, tshark, dnsmasq, sox, ffmpeg, openssl) and what the
+# use (SIPp = sip-tester, Kamailio, baresip, linphonec = linphone-cli, tshark, dnsmasq, sox, ffmpeg, openssl) and what the
 # native media engine builds against (pkg-config, libopus, spandsp, bcg729, libsrtp2, ALSA headers,
 # doctest for the native unit tests).
 # Needs root (apt-get); does nothing when everything is there.
@@ -10,6 +10,7 @@ need=()
 command -v sipp >/dev/null || need+=(sip-tester)
 [ -x /usr/sbin/kamailio ] || need+=(kamailio)
 command -v baresip >/dev/null || need+=(baresip-core)
+command -v linphonec >/dev/null || need+=(linphone-cli)
 command -v tshark >/dev/null || need+=(tshark)
 [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
 command -v sox >/dev/null || need+=(sox)

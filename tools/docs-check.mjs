@@ -46,6 +46,8 @@ const DEFAULT_FILES = [
   'libs/signaling/README.md',
   'libs/endpoint/README.md',
   'libs/media-native/README.md',
+  'docs/endpoint-thick-client.md',
+  'docs/endpoint-thin-client.md',
 ];
 if (files.length === 0) files.push(...DEFAULT_FILES.map((f) => join(root, f)));
 if (only !== undefined && !Number.isInteger(only)) usage('--only needs a block number');

@@ -3,7 +3,8 @@
 //
 //   lines K REGISTRAR_PORT  one endpoint with K Connectivity lines (each its own stack, UDP socket,
 //                           user agent and registration: reg_timeout 3600, digest auth) registered
-//                           to the registrar; measured once every line is Ready.
+//                           to the registrar; measured 5.5 s after every line is Ready
+//                           (BENCH_IDLE_WAIT_MS), once the REGISTER transactions have ended.
 //   calls M                 two endpoints (standalone lines) in this process; A calls B M times,
 //                           B auto-answers (policy.session.auto_answer), PCMU both ways (tone
 //                           source on each side, null sink), measured after 2 s of media.
@@ -49,7 +50,9 @@ if (mode === 'lines') {
   );
   endpoints.push(endpoint);
   await until(`${count} lines Ready`, () => endpoint.connections.every((c) => c.state === ConnectionState.Ready), 60_000);
-  await sleep(500);
+  // RFC 3261 §17.1.2.2: the REGISTER client transactions linger in Completed for Timer K (T4 = 5 s
+  // on UDP); an idle line is measured once they are gone.
+  await sleep(Number(process.env['BENCH_IDLE_WAIT_MS'] ?? 5500));
   const m = await settle();
   console.log(JSON.stringify({ mode, count, ready: endpoint.connections.filter((c) => c.state === ConnectionState.Ready).length, ...m }));
 } else if (mode === 'calls') {

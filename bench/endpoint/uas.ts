@@ -2,7 +2,8 @@
 // 127.0.0.1 with `policy.session.auto_answer`, null audio devices (NullSource/NullSink), a media
 // engine of its own (every answered call creates a G.711 engine stream). Prints one JSON line
 // `{"port":N}` once bound, then answers stdin commands, one per line:
-//   `stats` -> `{"cpuMs":..,"connected":..,"disconnected":..,"active":..,"rssKb":..}`
+//   `stats` -> `{"cpuMs":..,"connected":..,"disconnected":..,"active":..,"rssKb":..,"heapKb":..}`
+//   `gc`    -> forces a GC (when started with --expose-gc), then answers like `stats`
 // and exits when stdin closes.
 // Usage: node --conditions=@sip-endpoint/source --import tsx bench/endpoint/uas.ts
 import { createInterface } from 'node:readline';
@@ -32,10 +33,12 @@ const cpu0 = process.cpuUsage();
 console.log(JSON.stringify({ port: endpoint.connections[0]!.localPort }));
 const rl = createInterface({ input: process.stdin });
 rl.on('line', (line) => {
-  if (line.trim() !== 'stats') return;
+  const cmd = line.trim();
+  if (cmd !== 'stats' && cmd !== 'gc') return;
+  if (cmd === 'gc') (globalThis as { gc?: () => void }).gc?.();
   const c = process.cpuUsage(cpu0);
   console.log(
-    JSON.stringify({ cpuMs: (c.user + c.system) / 1000, connected, disconnected, active: endpoint.sessions.length, rssKb: Math.round(process.memoryUsage().rss / 1024) }),
+    JSON.stringify({ cpuMs: (c.user + c.system) / 1000, connected, disconnected, active: endpoint.sessions.length, rssKb: Math.round(process.memoryUsage().rss / 1024), heapKb: Math.round(process.memoryUsage().heapUsed / 1024) }),
   );
 });
 rl.on('close', () => {

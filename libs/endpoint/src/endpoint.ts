@@ -20,7 +20,7 @@ import {
 } from '@sip-endpoint/media-native';
 import { SessionState as SipSessionState, parseUri, randomToken, type InviteSession, type SipResolver } from '@sip-endpoint/signaling';
 import { Connection, ConnectionState, type ConnectionStateChangeEvent } from './connection';
-import { MediaBridge, configuredCodecs, type SrtpSetting } from './media-bridge';
+import { MediaBridge, configuredCodecs, type SessionMediaPolicy, type SrtpSetting } from './media-bridge';
 import type { CallControlProvider, CodecProvider, DeviceProvider, HeaderProvider, LogSinkProvider, ProviderRegistry } from './providers/api';
 import { createGenesysProvider } from './providers/genesys';
 import { ProviderRegistryImpl } from './providers/registry';
@@ -296,6 +296,8 @@ export class Endpoint extends Disposable implements ProviderRegistry {
       createSource: () => this.createSource(),
       createSink: () => this.createSink(),
       inactivityTimeoutMs: cfg().policy.endpoint.rtp_inactivity_timeout * 1000,
+      // policy.session dtx_mode / vad_level / agc_mode: CN offered, DTX and AGC on the stream.
+      session: () => cfg().policy.session as SessionMediaPolicy,
       logger: this.logger.child({ component: 'media' }),
     });
     return bridge;

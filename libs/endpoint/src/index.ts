@@ -19,4 +19,4 @@ export {
   type SessionStatistics,
   type DtmfMethod,
 } from './session';
-export { MediaBridge, configuredCodecs, type BridgeCodec, type MediaBridgeOptions, type SrtpSetting } from './media-bridge';
+export { MediaBridge, configuredCodecs, type BridgeCodec, type MediaBridgeOptions, type SrtpSetting, type SessionMediaPolicy } from './media-bridge';

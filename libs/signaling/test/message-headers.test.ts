@@ -29,3 +29,14 @@ describe('header injection', () => {
     expect(m.get(H.CSeq)?.method).toBe('OPTIONS');
   });
 });
+
+describe('Subscription-State leniency', () => {
+  it('reads a non-token parameter value as sent by linphone 5.1, and still refuses garbage', () => {
+    const mk = (v: string) => parseMessage(Buffer.from(`NOTIFY sip:a@x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:b@x>;tag=1\r\nTo: <sip:a@x>;tag=2\r\nCall-ID: c\r\nCSeq: 2 NOTIFY\r\nEvent: refer\r\nSubscription-State: ${v}\r\nContent-Length: 0\r\n\r\n`));
+    const s = mk('terminated;reason=reason=noresource').get(H.SubscriptionState);
+    expect(s?.state).toBe('terminated');
+    expect(s?.params.get('reason')).toBe('reason=noresource');
+    expect(mk('active;expires=60').get(H.SubscriptionState)?.params.get('expires')).toBe('60');
+    expect(() => mk('act ive;;x y=1').get(H.SubscriptionState)).toThrow();
+  });
+});

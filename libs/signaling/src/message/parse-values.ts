@@ -995,8 +995,26 @@ export function parseTokenList(value: string, header: string): string[] {
 
 /** Subscription-State (RFC 6665 §8.2.3): state (lower-cased) and `expires`, `reason`, ... */
 export function parseSubscriptionState(value: string, header: string): SubscriptionStateValue {
-  const [state, params] = tokenWithParams(value, header, 'substate-value');
-  return { state: state.toLowerCase(), params };
+  try {
+    const [state, params] = tokenWithParams(value, header, 'substate-value');
+    return { state: state.toLowerCase(), params };
+  } catch (e) {
+    // DEVIATION(RFC 6665 §8.2.3): a parameter value that is not a token (linphone 5.1 sends
+    // `terminated;reason=reason=noresource`) is read leniently, splitting each parameter at its
+    // first "=": losing the NOTIFY that ends a subscription would leave it hanging.
+    const parts = value.split(';').map((p) => p.trim());
+    const state = parts.shift() ?? '';
+    if (!/^[A-Za-z0-9\-.!%*_+`'~]+$/.test(state)) throw e;
+    const params: Params = new Map();
+    for (const p of parts) {
+      if (!p) continue;
+      const eq = p.indexOf('=');
+      const name = (eq < 0 ? p : p.slice(0, eq)).trim().toLowerCase();
+      if (!/^[A-Za-z0-9\-.!%*_+`'~]+$/.test(name)) throw e;
+      params.set(name, eq < 0 ? null : p.slice(eq + 1).trim());
+    }
+    return { state: state.toLowerCase(), params };
+  }
 }
 
 /** Refer-Sub (RFC 4488 §7.2): `true` or `false`, case-insensitive, parameters ignored. */

@@ -20,6 +20,8 @@ npx nx run-many -t docs-check --outputStyle=static || status=1
 # The checked-in API reports (libs/<lib>/api/<lib>.api.md) match the sources: a stale one fails
 # the run with a diff; refresh it with `node tools/api-report.mjs <lib>` (tools/api-report.mjs).
 npx nx run-many -t api-report-check --outputStyle=static --parallel=1 || status=1
+# The API reference generated from TSDoc (docs/api) is current: `npx nx run docs:api-reference`.
+npx nx run docs:api-reference-check --outputStyle=static || status=1
 
 node tools/summarize-reports.mjs reports || status=1
 exit $status

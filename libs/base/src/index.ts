@@ -30,4 +30,4 @@ export {
 } from './errors';
 export { type Logger, type LogLevel, type LogFields, type LogRecord, type LogSink, nullLogger, SinkLogger, consoleSink } from './logger';
 export { type Clock, type TimerHandle, RealClock, VirtualClock, realClock } from './clock';
-export { ensureNoDisposablesAreLeakedInTestSuite } from './testing';
+export { ensureNoDisposablesAreLeakedInTestSuite, type TestHooks } from './testing';

@@ -1,7 +1,7 @@
 /**
  * @packageDocumentation
  * Typed configuration of the SIP endpoint SDK. Reads the Genesys-style `SipEndpoint.config` XML
- * file, JSON, or a plain object; validates everything at the edge with one {@link ConfigError}
+ * file, JSON, or a plain object; validates everything at the edge with one `ConfigError` (from `@sip-endpoint/base`)
  * listing every problem; lets a running endpoint read and change settings by their Genesys
  * runtime keys ({@link ConfigurationService}); writes the configuration back as XML or JSON.
  */

@@ -204,7 +204,7 @@ export class Dialog extends Disposable {
   /**
    * The UAC side: a dialog from the request we sent and a 1xx (Early) or 2xx (Confirmed)
    * response carrying a To tag (RFC 3261 §12.1.2).
-   * @param sentOverTls whether the request went over TLS (for the secure flag)
+   * @param options `localContact`, logger, random; `sentOverTls`: whether the request went over TLS (for the secure flag)
    * @throws SdkError(INVALID_ARGUMENT) when the response is not a 101-299 or has another Call-ID
    */
   static createUac(request: SipRequest, response: SipResponse, options: DialogOptions & { sentOverTls?: boolean }): Dialog {
@@ -249,7 +249,7 @@ export class Dialog extends Disposable {
   /**
    * The UAS side: a dialog from the request we received and the 1xx (Early) or 2xx
    * (Confirmed) response we send with our To tag (RFC 3261 §12.1.1).
-   * @param receivedOverTls whether the request arrived over TLS (for the secure flag)
+   * @param options `localContact`, logger, random; `receivedOverTls`: whether the request arrived over TLS (for the secure flag)
    * @throws SdkError(INVALID_ARGUMENT) when the response is not a 101-299 or has no To tag
    */
   static createUas(request: SipRequest, response: SipResponse, options: DialogOptions & { receivedOverTls?: boolean }): Dialog {

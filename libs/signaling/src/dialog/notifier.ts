@@ -256,7 +256,7 @@ export class Notifier extends Disposable {
    * Builds a NOTIFY in the dialog with Event (and its id) and Subscription-State
    * `active;expires=N` or `pending;expires=N` (RFC 6665 §4.2.2), N the remaining seconds.
    * Passing `state` moves the subscription to it first (authorization granted or withdrawn).
-   * @param body the body; defaults to the `stateBody` option
+   * @param options `state` to move to first; `body`, which defaults to the `stateBody` option
    * @throws InvalidStateError once terminated
    */
   createNotify(options: { state?: 'active' | 'pending'; body?: NotifyBody } = {}): SipRequest {

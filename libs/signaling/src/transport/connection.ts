@@ -9,7 +9,7 @@ import type { ConnectionCloseReason, ConnectionDirection, ConnectionInfo, KeepAl
 import { toTransportAddress } from './address';
 
 /**
- * States of a {@link StreamConnection}.
+ * States of one TCP or TLS connection of the transport manager (internal `StreamConnection`).
  *
  * ```
  * Connecting --connect/handshake--> Open --close--> Closed

@@ -21,6 +21,8 @@ export {
   type ReferProgress,
   type InviteOptions,
   type GlareRetry,
+  type UnsolicitedNotifyEvent,
+  NOTIFY_RESPONSE_WAIT_MS,
 } from './invite-session';
 export { type SessionDescriptionHandler } from './sdh';
 export { UserAgent, DEFAULT_ALLOW_EVENTS, ALLOWED_METHODS, type UserAgentDelegate, type UserAgentOptions } from './user-agent';

@@ -1,0 +1,125 @@
+/** Steps of calls.feature (and the call steps the other features share). */
+import assert from 'node:assert/strict';
+import { Given, Then, When } from '@cucumber/cucumber';
+import { SessionState } from '@sip-endpoint/endpoint';
+import { sleep, until } from '../support/peers';
+import { CallWorld, settle, TONE_OF } from '../support/world';
+
+const BY = { 'the other side': 'remote', herself: 'local', himself: 'local' } as const;
+
+Given('{actor} is on a standalone line', function (this: CallWorld, name: string) {
+  this.setup(name);
+});
+
+Given('{actor} and {actor} use {word} lines offering only {word}', function (this: CallWorld, a: string, b: string, transport: string, codec: string) {
+  assert.ok(transport === 'UDP' || transport === 'TCP', `transport ${transport}`);
+  for (const n of [a, b]) {
+    const s = this.setup(n);
+    s.protocol = transport;
+    // telephone-event stays offered as on a real desk phone; the voice codec is the only one.
+    s.codecs = { [codec]: 100, 'telephone-event': 50 };
+  }
+});
+
+Given("{actor}'s desktop gives up on unanswered calls after {int} seconds", function (this: CallWorld, name: string, seconds: number) {
+  this.noAnswer.set(name, seconds * 1000);
+});
+
+When('{actor} calls {actor}', async function (this: CallWorld, caller: string, callee: string) {
+  const from = await this.ensure(caller);
+  const to = await this.ensure(callee);
+  this.calls.delete(callee);
+  // The Contact of a TCP line carries no transport parameter (RFC 3263 §4.1 would then pick UDP):
+  // the caller's desktop dials the TCP address explicitly, as a phone book entry would.
+  const target = this.setup(callee).protocol === 'TCP' && !/;transport=/i.test(to.uri) ? `${to.uri};transport=tcp` : to.uri;
+  const call = from.endpoint.dial(target);
+  this.dialledAt.set(caller, Date.now());
+  const giveUp = this.noAnswer.get(caller);
+  if (giveUp !== undefined) {
+    // The desktop's own no-answer timer: the endpoint has no ring timeout of its own.
+    const t = setTimeout(() => {
+      if (call.state === SessionState.InProgress) void call.hangup();
+    }, giveUp);
+    this.cleanups.push(() => clearTimeout(t));
+  }
+});
+
+Then("{actor}'s phone rings", async function (this: CallWorld, name: string) {
+  const call = await this.awaitCall(name);
+  await settle(call, SessionState.Alerting, 5000);
+  assert.equal(call.direction, 'incoming');
+});
+
+When('{actor} answers', async function (this: CallWorld, name: string) {
+  const call = await this.awaitCall(name);
+  await settle(call, SessionState.Alerting, 5000);
+  await call.answer();
+});
+
+When('{actor} rejects the call as busy', function (this: CallWorld, name: string) {
+  this.call(name).reject(486);
+});
+
+When('{actor} hangs up', async function (this: CallWorld, name: string) {
+  await this.call(name).hangup();
+});
+
+Then('{actor} and {actor} are connected on the same call', async function (this: CallWorld, a: string, b: string) {
+  const ca = this.call(a);
+  const cb = this.call(b);
+  await settle(ca, SessionState.Connected);
+  await settle(cb, SessionState.Connected);
+  assert.equal(ca.id, cb.id, 'both legs share the Call-ID');
+});
+
+Then('{actor} hears {actor}', async function (this: CallWorld, listener: string, speaker: string) {
+  await sleep(300);
+  const h = await this.heard(listener);
+  assert.ok(h.samples > 2000, `${listener} received only ${h.samples} samples`);
+  assert.equal(h.freq, TONE_OF[speaker], `${listener} hears ${h.freq} Hz, not ${speaker}'s ${TONE_OF[speaker]} Hz`);
+  assert.ok(h.ratio > 5, `${speaker}'s tone is not clear at ${listener} (ratio ${h.ratio.toFixed(1)})`);
+});
+
+Then('{actor} hears {actor} again', async function (this: CallWorld, listener: string, speaker: string) {
+  await sleep(300);
+  const h = await this.heard(listener);
+  assert.equal(h.freq, TONE_OF[speaker], `${listener} hears ${h.freq} Hz, not ${speaker}'s tone`);
+});
+
+Then('{actor} has sent at least {int} audio packets', function (this: CallWorld, name: string, n: number) {
+  const sent = this.call(name).statistics()?.raw.packetsSent ?? 0;
+  assert.ok(sent >= n, `${name} sent ${sent} RTP packets`);
+});
+
+Then('the call uses {word}', async function (this: CallWorld, codec: string) {
+  for (const name of ['Alice', 'Bob']) {
+    const call = this.call(name);
+    await until(() => Boolean(call.statistics()?.raw.codec), 3000, `${name}'s codec in the statistics`);
+    const used = String(call.statistics()?.raw.codec ?? '');
+    assert.match(used.toLowerCase(), new RegExp(`^${codec.split('/')[0]!.toLowerCase()}`), `${name}'s call uses ${used}`);
+  }
+});
+
+Then(/^(Alice|Bob|Carol)'s call ends, ended by (the other side|herself|himself)$/, async function (this: CallWorld, name: string, by: keyof typeof BY) {
+  const call = this.call(name);
+  await settle(call, SessionState.Disconnected);
+  assert.equal(call.endCause?.by, BY[by], `end cause ${JSON.stringify(call.endCause)}`);
+});
+
+Then(/^(Alice|Bob|Carol)'s call ends with SIP code (\d+), ended by (the other side|herself|himself)$/, async function (this: CallWorld, name: string, code: string, by: keyof typeof BY) {
+  const call = this.call(name);
+  await settle(call, SessionState.Disconnected);
+  assert.equal(call.endCause?.code, Number(code), `end cause ${JSON.stringify(call.endCause)}`);
+  assert.equal(call.endCause?.by, BY[by], `end cause ${JSON.stringify(call.endCause)}`);
+});
+
+Then(
+  /^(Alice|Bob|Carol)'s call ends between (\d+) and (\d+) seconds after dialling, ended by (the other side|herself|himself)$/,
+  async function (this: CallWorld, name: string, min: string, max: string, by: keyof typeof BY) {
+    const call = this.call(name);
+    await settle(call, SessionState.Disconnected, Number(max) * 1000 + 1000);
+    const took = Date.now() - (this.dialledAt.get(name) ?? 0);
+    assert.ok(took >= Number(min) * 1000 - 100 && took <= Number(max) * 1000, `ended after ${took} ms`);
+    assert.equal(call.endCause?.by, BY[by], `end cause ${JSON.stringify(call.endCause)}`);
+  },
+);

@@ -1,0 +1,155 @@
+/**
+ * The world of one scenario: the actors (our endpoints, named Alice, Bob, Carol), the call each
+ * actor is on, the SIP Server (SIPp) runs, Kamailio, and everything to stop afterwards. Every
+ * scenario starts from nothing and the After hook stops every peer it started, even on failure.
+ */
+import { After, Before, defineParameterType, setDefaultTimeout, setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';
+import { SessionState, type Session } from '@sip-endpoint/endpoint';
+import { dominant, party, sleep, withTimeout, type GenesysHost, type Party, type PeerProcess, type SippRun } from './peers';
+
+// Every step is bounded: no step may wait longer than this (peers start within 10 s).
+setDefaultTimeout(25_000);
+
+/** The tone each actor's microphone plays, so the far side can tell who it hears. */
+export const TONE_OF: Readonly<Record<string, number>> = { Alice: 1000, Bob: 500, Carol: 1500 };
+export const TONES = [500, 1000, 1500, 2000];
+
+defineParameterType({
+  name: 'actor',
+  // "Agent Alice", "Customer Bob", "Customer Carol", or just the first name.
+  regexp: /(?:Agent |Customer |Supervisor )?(Alice|Bob|Carol)/,
+  transformer: (name: string) => name,
+});
+
+/** How an actor's line is set up before it starts. */
+export interface LineSetup {
+  protocol: 'UDP' | 'TCP';
+  codecs?: Record<string, number>;
+  config: Record<string, unknown>;
+}
+
+export class CallWorld extends World {
+  /** The started actors by first name. */
+  readonly actors = new Map<string, Party>();
+  /** Each actor's current call (the newest session it placed or received). */
+  readonly calls = new Map<string, Session>();
+  /** Every session each actor ever had, in order. */
+  readonly history = new Map<string, Session[]>();
+  /** Settings an actor gets when it starts (policies chosen in Given steps). */
+  readonly setups = new Map<string, LineSetup>();
+  /** The agent's endpoint driven by the SIP Server (SIPp), when the scenario has one. */
+  host: GenesysHost | undefined;
+  /** The SIP Server's (SIPp's) current flow. */
+  sipp: SippRun | undefined;
+  kamailio: PeerProcess | undefined;
+  kamailioPort = 0;
+  /** No-answer timeouts of the actors' desktops (ms). */
+  readonly noAnswer = new Map<string, number>();
+  /** When each actor last dialled (Date.now()). */
+  readonly dialledAt = new Map<string, number>();
+  /** Work to undo after the scenario, newest first. */
+  readonly cleanups: (() => Promise<void> | void)[] = [];
+
+  constructor(options: IWorldOptions) {
+    super(options);
+  }
+
+  setup(name: string): LineSetup {
+    let s = this.setups.get(name);
+    if (!s) {
+      s = { protocol: 'UDP', config: {} };
+      this.setups.set(name, s);
+    }
+    return s;
+  }
+
+  /** Starts `name` as one of our endpoints on a standalone line (reg_timeout 0), 127.0.0.1, ephemeral ports. */
+  async start(name: string, extra: { config?: Record<string, unknown>; options?: Record<string, unknown> } = {}): Promise<Party> {
+    const s = this.setup(name);
+    const config: Record<string, unknown> = {
+      connectivity: [{ user: name.toLowerCase(), server: '127.0.0.1:5', protocol: s.protocol }],
+      proxies: [{ reg_timeout: 0 }],
+      ...s.config,
+      ...(s.codecs ? { codecs: s.codecs } : {}),
+      ...extra.config,
+    };
+    const p = await party(name.toLowerCase(), TONE_OF[name] ?? 2000, config, extra.options ?? {});
+    this.actors.set(name, p);
+    this.cleanups.push(async () => {
+      await p.endpoint.shutdown();
+      for (const sink of p.sinks) sink.dispose();
+    });
+    p.endpoint.onDidAddSession(({ session }) => {
+      this.calls.set(name, session);
+      const list = this.history.get(name) ?? [];
+      list.push(session);
+      this.history.set(name, list);
+    });
+    return p;
+  }
+
+  /** The started actor `name`, starting it first (with the settings of the Given steps) if needed. */
+  async ensure(name: string): Promise<Party> {
+    return this.actors.get(name) ?? this.start(name);
+  }
+
+  actor(name: string): Party {
+    const p = this.actors.get(name);
+    if (!p) throw new Error(`${name} has not started (add a Given step for ${name})`);
+    return p;
+  }
+
+  call(name: string): Session {
+    const s = this.calls.get(name);
+    if (!s) throw new Error(`${name} has no call`);
+    return s;
+  }
+
+  /** Waits up to `ms` for `name` to have a call (an incoming one arrives asynchronously). */
+  async awaitCall(name: string, ms = 5000): Promise<Session> {
+    const end = Date.now() + ms;
+    while (!this.calls.get(name)) {
+      if (Date.now() > end) throw new Error(`${name} got no call within ${ms} ms`);
+      await sleep(20);
+    }
+    return this.call(name);
+  }
+
+  /** What `listener` hears on its current call over `ms`: the dominant tone among the actors' tones. */
+  async heard(listener: string, ms = 600): Promise<{ freq: number; ratio: number; samples: number }> {
+    const p = this.actor(listener);
+    const sink = p.sinks.at(-1);
+    if (!sink) throw new Error(`${listener} has no audio sink (no call media yet)`);
+    sink.pull();
+    await sleep(ms);
+    const pcm = sink.pull();
+    return { ...dominant(pcm, TONES), samples: pcm.length };
+  }
+}
+
+setWorldConstructor(CallWorld);
+
+Before(function (this: CallWorld) {
+  this.cleanups.length = 0;
+});
+
+After({ timeout: 30_000 }, async function (this: CallWorld) {
+  const errors: unknown[] = [];
+  for (const c of this.cleanups.splice(0).reverse()) {
+    try {
+      await withTimeout(Promise.resolve(c()), 10_000, 'cleanup');
+    } catch (e) {
+      errors.push(e);
+    }
+  }
+  if (errors.length) throw new Error(`cleanup failed: ${errors.map(String).join('; ')}`);
+});
+
+/** Resolves when `session` is in `state`, rejecting after `ms` with what it is instead. */
+export async function settle(session: Session, state: SessionState, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (session.state !== state) {
+    if (Date.now() > end) throw new Error(`the call stayed ${session.state}, expected ${state}`);
+    await sleep(20);
+  }
+}

@@ -47,6 +47,18 @@ export class CallWorld extends World {
   readonly noAnswer = new Map<string, number>();
   /** When each actor last dialled (Date.now()). */
   readonly dialledAt = new Map<string, number>();
+  /** Whether the agent's headset is present for the SIP Server scenarios (undefined: the built-in provider, which sees none). */
+  headsetPresent: boolean | undefined;
+  /** The pending result of a transfer an actor started (REFER progress). */
+  readonly transfers = new Map<string, Promise<{ statusCode: number }>>();
+  /** DTMF each actor received on its current call. */
+  readonly received = new Map<string, { digit: string; method: string }[]>();
+  /** Audio each actor recorded in a step, for a later check. */
+  readonly recorded = new Map<string, Int16Array>();
+  /** Each actor's line states as the log reported them. */
+  readonly lineStates = new Map<string, string[]>();
+  /** The number (SIP user) each actor signed in with. */
+  readonly numbers = new Map<string, string>();
   /** Work to undo after the scenario, newest first. */
   readonly cleanups: (() => Promise<void> | void)[] = [];
 

@@ -15,8 +15,10 @@ const reports = join(root, 'reports');
 mkdirSync(join(reports, 'features'), { recursive: true });
 const cucumberJson = join(reports, 'features', 'cucumber.json');
 
+const args = process.argv.slice(2);
+const hasPaths = args.some((a) => /\.feature(:\d+)*$/.test(a));
 const cli = join(root, 'node_modules', '@cucumber', 'cucumber', 'bin', 'cucumber.js');
-const run = spawnSync(process.execPath, ['--conditions=@sip-endpoint/source', '--import', 'tsx', cli, '--config', 'cucumber.mjs', ...process.argv.slice(2)], {
+const run = spawnSync(process.execPath, ['--conditions=@sip-endpoint/source', '--import', 'tsx', cli, '--config', 'cucumber.mjs', ...(hasPaths ? [] : ['*.feature']), ...args], {
   cwd: featuresDir,
   stdio: 'inherit',
   // The whole run is bounded: ~3 minutes expected, killed after 8.

@@ -1,0 +1,40 @@
+Feature: Hold and retrieve
+  A connected call can be put on hold and taken back, by the agent from her desktop (first-party
+  call control) or by the SIP Server on the agent's behalf (third-party call control: the agent
+  desktop asked for THoldCall / TRetrieveCall and the SIP Server re-INVITEs the endpoint).
+
+  Scenario: The agent holds and retrieves the customer
+    Given Agent Alice is on a standalone line
+    And Customer Bob is on a standalone line
+    When Alice calls Bob
+    And Bob answers
+    Then Alice and Bob are connected on the same call
+    And Alice hears Bob
+    When Alice puts the call on hold
+    Then Alice's call is on hold
+    And Bob's call is on hold
+    And Alice no longer receives audio from Bob
+    When Alice retrieves the call
+    Then Alice's call is no longer on hold
+    And Bob's call is no longer on hold
+    And Alice hears Bob again
+    And Bob hears Alice again
+
+  Scenario: The SIP Server holds the agent's call (THoldCall: re-INVITE with hold SDP)
+    Given Agent Alice's endpoint answers to the SIP Server
+    When the SIP Server runs its "THoldCall" flow
+    Then Alice's call is on hold while still connected
+    And Alice stops sending audio while on hold
+    And the SIP Server's flow completes
+    And Alice's call went through: Alerting, Connected, Connected on hold, Disconnected on hold
+    And Alice's call was ended by the SIP Server
+
+  Scenario: The SIP Server retrieves the agent's call (TRetrieveCall: re-INVITE without SDP)
+    Given Agent Alice's endpoint answers to the SIP Server
+    When the SIP Server runs its "TRetrieveCall" flow
+    Then Alice's call is on hold while still connected
+    And Alice's call comes off hold while still connected
+    And Alice sends audio again after the retrieve
+    And the SIP Server's flow completes
+    And Alice's call went through: Alerting, Connected, Connected on hold, Connected, Disconnected
+    And Alice's answer to the retrieve offered fresh media (sendrecv) and took the answer from the ACK

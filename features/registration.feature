@@ -1,0 +1,31 @@
+Feature: Registration with the SIP registrar
+  An agent's line registers with the registrar (Kamailio here, digest authentication, realm
+  test.local) and is Ready; the endpoint is Active while at least one line is Ready. Wrong
+  credentials leave the line Failed with the server's answer as its error text. Signing out
+  unregisters the line.
+
+  Background:
+    Given the registrar is running
+
+  Scenario: Alice signs in, is reachable by number, and signs out
+    When Agent Alice signs in as 5001 with password "secret"
+    Then Alice's line goes Registering, then Ready
+    And Alice's endpoint is Active
+    When Customer Bob signs in as 5002 with password "secret"
+    And Bob's line goes Registering, then Ready
+    And Alice dials "5002"
+    And Bob answers
+    Then Alice and Bob are connected on the same call
+    And Bob hears Alice
+    And Alice hears Bob
+    When Alice hangs up
+    Then Bob's call ends, ended by the other side
+    When Alice signs out
+    Then Alice's line goes Unregistering, then ShuttingDown, then Disabled
+    And Alice's endpoint is Inactive
+
+  Scenario: Wrong credentials: the line fails and says why
+    When Agent Alice signs in as 5003 with password "wrong"
+    Then Alice's line goes Registering, then Failed
+    And Alice's line error mentions the registrar's rejection
+    And Alice's endpoint is Inactive

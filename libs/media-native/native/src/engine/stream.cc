@@ -206,11 +206,20 @@ void Stream::applyCodec(StreamCodec codec) {
   sc.identity.initialTimestamp = sender_->nextTimestamp();
   sc.payloadType = static_cast<uint8_t>(codec_.payloadType);
   sc.rtpClockRate = codec_.rtpClockRate;
+  // RFC 3550 §6.4.1: the sender's packet and octet counts run from the start of the SSRC, which
+  // a codec change (a re-INVITE) keeps: carry them over to the new sender.
+  sentPacketsBase_ += sender_->packetCount();
+  sentOctetsBase_ += sender_->octetCount();
   sender_ = std::make_unique<RtpSender>(sc);
-  RtpReceiverConfig rc;
-  rc.rtpClockRate = codec_.rtpClockRate;
-  rc.localSsrc = sender_->ssrc();
-  receiver_ = std::make_unique<RtpReceiverStats>(rc);
+  // The reception state (loss, jitter, sequence) survives unless the RTP clock changes (jitter is
+  // in RTP clock units, RFC 3550 §A.8).
+  if (!receiver_ || receiverClockRate_ != codec_.rtpClockRate) {
+    RtpReceiverConfig rc;
+    rc.rtpClockRate = codec_.rtpClockRate;
+    rc.localSsrc = sender_->ssrc();
+    receiver_ = std::make_unique<RtpReceiverStats>(rc);
+    receiverClockRate_ = codec_.rtpClockRate;
+  }
   JitterBufferConfig jc;
   jc.frameMs = codec_.ptimeMs;
   jc.minDelayMs = config_.jitterMinMs > 0 ? config_.jitterMinMs : engine_.jitterMinMs;
@@ -492,8 +501,8 @@ void Stream::sendRtcp(int64_t nowUs, bool bye) {
     RtcpSenderInfo si;
     si.ntpTimestamp = ntpNow();
     si.rtpTimestamp = sender_->rtpTimestampAt(nowUs);
-    si.packetCount = sender_->packetCount();
-    si.octetCount = sender_->octetCount();
+    si.packetCount = static_cast<uint32_t>(sentPacketsBase_ + sender_->packetCount());
+    si.octetCount = static_cast<uint32_t>(sentOctetsBase_ + sender_->octetCount());
     w.addSenderReport(sender_->ssrc(), si, haveBlock ? &block : nullptr, haveBlock ? 1 : 0);
   } else {
     w.addReceiverReport(sender_->ssrc(), haveBlock ? &block : nullptr, haveBlock ? 1 : 0);
@@ -515,8 +524,8 @@ void Stream::sendRtcp(int64_t nowUs, bool bye) {
     stats_.rtp.localJitterMs = block.jitter * 1000.0 / codec_.rtpClockRate;
     stats_.rtp.localTotalLost = block.cumulativeLost;
   }
-  stats_.rtp.localOctCount = sender_->octetCount();
-  stats_.rtp.localPktCount = sender_->packetCount();
+  stats_.rtp.localOctCount = static_cast<uint32_t>(sentOctetsBase_ + sender_->octetCount());
+  stats_.rtp.localPktCount = static_cast<uint32_t>(sentPacketsBase_ + sender_->packetCount());
 }
 
 void Stream::playout(int64_t nowUs, std::vector<EngineEvent>& events) {
@@ -667,8 +676,8 @@ void Stream::snapshot(int64_t nowUs, std::vector<EngineEvent>& events) {
   if (++snapshotCountdown_ < 5 && !statsDue) return;
   snapshotCountdown_ = 0;
   StreamStatistics& s = stats_.rtp;
-  s.packetsSent = sender_->packetCount();
-  s.bytesSent = sender_->octetCount();
+  s.packetsSent = sentPacketsBase_ + sender_->packetCount();
+  s.bytesSent = sentOctetsBase_ + sender_->octetCount();
   s.packetsReceived = receiver_->packetsReceived();
   s.bytesReceived = receiver_->bytesReceived();
   s.packetsLost = receiver_->cumulativeLost();

@@ -146,6 +146,10 @@ class Stream {
 
   std::unique_ptr<RtpSender> sender_;
   std::unique_ptr<RtpReceiverStats> receiver_;
+  int receiverClockRate_ = 0;
+  /** Packets and octets sent by earlier senders of this SSRC (before codec changes). */
+  uint64_t sentPacketsBase_ = 0;
+  uint64_t sentOctetsBase_ = 0;
   std::unique_ptr<JitterBuffer> jitter_;
   std::unique_ptr<RtcpScheduler> rtcp_;
   std::unique_ptr<QualityEstimator> quality_;

@@ -29,10 +29,8 @@ When('{actor} calls {actor}', async function (this: CallWorld, caller: string, c
   const from = await this.ensure(caller);
   const to = await this.ensure(callee);
   this.calls.delete(callee);
-  // The Contact of a TCP line carries no transport parameter (RFC 3263 §4.1 would then pick UDP):
-  // the caller's desktop dials the TCP address explicitly, as a phone book entry would.
-  const target = this.setup(callee).protocol === 'TCP' && !/;transport=/i.test(to.uri) ? `${to.uri};transport=tcp` : to.uri;
-  const call = from.endpoint.dial(target);
+  // The callee's line address carries its transport (`;transport=tcp` for a TCP line).
+  const call = from.endpoint.dial(to.uri);
   this.dialledAt.set(caller, Date.now());
   const giveUp = this.noAnswer.get(caller);
   if (giveUp !== undefined) {

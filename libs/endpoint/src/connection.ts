@@ -9,6 +9,7 @@ import {
   RegistrationState,
   SipResolver,
   SipStack,
+  formatUri,
   UserAgent,
   type InviteSession,
   type MessageSummary,
@@ -167,8 +168,11 @@ export class Connection extends Disposable {
 
   /** A SIP URI where this line can be called directly (its stack's contact). */
   get contactUri(): string | undefined {
-    const p = this._ua?.stack.listeningPoints[0];
-    return p ? `sip:${this.options.line.user}@${p.address}:${p.port}` : undefined;
+    const ua = this._ua;
+    const p = ua?.stack.listeningPoints[0];
+    if (!ua || !p) return undefined;
+    // The stack's own Contact: `;transport=tcp` for TCP, `sips:` for TLS (RFC 3261 §19.1.4, §26.2.2).
+    return formatUri(ua.stack.contactUri(this.options.line.user, p.protocol));
   }
 
   private get protocol(): 'udp' | 'tcp' | 'tls' {

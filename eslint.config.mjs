@@ -68,7 +68,7 @@ export default [
     },
   },
   {
-    files: ['**/test/**/*.ts', '**/*.test.ts', 'bench/**/*.ts', 'tools/**/*.ts'],
+    files: ['**/test/**/*.ts', '**/*.test.ts', 'bench/**/*.ts', 'tools/**/*.ts', 'features/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
       // Tests share the real-peer harnesses (SIPp, Kamailio, baresip) of other libraries' test

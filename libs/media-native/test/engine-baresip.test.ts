@@ -6,31 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureNoDisposablesAreLeakedInTestSuite } from '@sip-endpoint/base';
 import { MediaEngine, ToneSource, WavFileSink } from '@sip-endpoint/media-native';
+import { toneWav } from '../../signaling/test/support/peers';
 import { after, dominantFrequency, readWav, sleep } from './support/audio';
 
 const haveBaresip = existsSync('/usr/bin/baresip') && existsSync('/usr/lib/baresip/modules/sndfile.so') && existsSync('/usr/bin/sox');
 // A missing peer is a failure, not a skip: CI installs every peer the tests need.
 if (!haveBaresip) throw new Error('baresip (with its sndfile module) and sox are needed: install baresip-core and sox (tools/install-peers.sh does)');
 
-/** A mono 16-bit WAV of a sine. */
-function toneWav(path: string, rate: number, hz: number, seconds: number): void {
-  const n = rate * seconds;
-  const b = Buffer.alloc(44 + n * 2);
-  b.write('RIFF', 0);
-  b.writeUInt32LE(36 + n * 2, 4);
-  b.write('WAVEfmt ', 8);
-  b.writeUInt32LE(16, 16);
-  b.writeUInt16LE(1, 20);
-  b.writeUInt16LE(1, 22);
-  b.writeUInt32LE(rate, 24);
-  b.writeUInt32LE(rate * 2, 28);
-  b.writeUInt16LE(2, 32);
-  b.writeUInt16LE(16, 34);
-  b.write('data', 36);
-  b.writeUInt32LE(n * 2, 40);
-  for (let i = 0; i < n; i++) b.writeInt16LE(Math.round(10000 * Math.sin((2 * Math.PI * hz * i) / rate)), 44 + 2 * i);
-  writeFileSync(path, b);
-}
 
 /** sox's rough frequency estimate of a WAV after its first 0.5 s (`sox f -n trim 0.5 stat`, printed on stderr). */
 function soxFrequency(path: string): number {

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitForTcpPort } from './peers';
+import { toneWav, waitForTcpPort } from './peers';
 
 /** Fails (does not skip) when baresip, its sndfile module or sox is missing: CI installs them. */
 export function requireBaresip(): void {
@@ -17,25 +17,8 @@ export function requireBaresip(): void {
   if (missing.length) throw new Error(`missing for the baresip tests: ${missing.join(', ')} (apt-get install -y baresip-core sox)`);
 }
 
-/** A mono 16-bit PCM WAV of a sine at `hz`. */
-export function toneWav(path: string, rate: number, hz: number, seconds: number): void {
-  const n = rate * seconds;
-  const b = Buffer.alloc(44 + n * 2);
-  b.write('RIFF', 0);
-  b.writeUInt32LE(36 + n * 2, 4);
-  b.write('WAVEfmt ', 8);
-  b.writeUInt32LE(16, 16);
-  b.writeUInt16LE(1, 20);
-  b.writeUInt16LE(1, 22);
-  b.writeUInt32LE(rate, 24);
-  b.writeUInt32LE(rate * 2, 28);
-  b.writeUInt16LE(2, 32);
-  b.writeUInt16LE(16, 34);
-  b.write('data', 36);
-  b.writeUInt32LE(n * 2, 40);
-  for (let i = 0; i < n; i++) b.writeInt16LE(Math.round(10000 * Math.sin((2 * Math.PI * hz * i) / rate)), 44 + 2 * i);
-  writeFileSync(path, b);
-}
+/** A mono 16-bit PCM WAV of a sine at `hz` (shared with the signaling tests' peer harness). */
+export { toneWav };
 
 /**
  * The frequency of a sine in a WAV, from sox's "Rough frequency" after the first `skipS` seconds

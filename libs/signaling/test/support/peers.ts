@@ -210,7 +210,7 @@ export interface BaresipProcess extends PeerProcess {
 export async function startBaresip(o: BaresipOptions): Promise<BaresipProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'baresip-'));
   const wav = join(dir, 'silence.wav');
-  writeFileSync(wav, silenceWav(8000, 2));
+  toneWav(wav, 8000, 0, 2);
   writeFileSync(
     join(dir, 'config'),
     [
@@ -306,12 +306,15 @@ export async function startBaresip(o: BaresipOptions): Promise<BaresipProcess> {
   });
 }
 
-/** A mono 16-bit PCM WAV of silence. */
-function silenceWav(rate: number, seconds: number): Buffer {
-  const samples = rate * seconds;
-  const b = Buffer.alloc(44 + samples * 2);
+/**
+ * Writes a mono 16-bit PCM WAV of a sine at `hz` (0 for silence): the audio file the peers
+ * play (baresip's aufile source, linphonec's file player) in the tests.
+ */
+export function toneWav(path: string, rate: number, hz: number, seconds: number): void {
+  const n = rate * seconds;
+  const b = Buffer.alloc(44 + n * 2);
   b.write('RIFF', 0);
-  b.writeUInt32LE(36 + samples * 2, 4);
+  b.writeUInt32LE(36 + n * 2, 4);
   b.write('WAVEfmt ', 8);
   b.writeUInt32LE(16, 16);
   b.writeUInt16LE(1, 20);
@@ -321,6 +324,7 @@ function silenceWav(rate: number, seconds: number): Buffer {
   b.writeUInt16LE(2, 32);
   b.writeUInt16LE(16, 34);
   b.write('data', 36);
-  b.writeUInt32LE(samples * 2, 40);
-  return b;
+  b.writeUInt32LE(n * 2, 40);
+  if (hz > 0) for (let i = 0; i < n; i++) b.writeInt16LE(Math.round(10000 * Math.sin((2 * Math.PI * hz * i) / rate)), 44 + 2 * i);
+  writeFileSync(path, b);
 }

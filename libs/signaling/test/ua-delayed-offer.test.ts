@@ -85,3 +85,13 @@ describe('delayed offer', () => {
     await call.bye();
   });
 });
+
+describe('identity of an outgoing call', () => {
+  it('knows the Call-ID and the remote party as soon as invite() returns', async () => {
+    const alice = await ua('alice', []);
+    const call = alice.invite('sip:bob@127.0.0.1:9', { callId: 'fixed-call-id@test' });
+    expect(call.callId).toBe('fixed-call-id@test');
+    expect(call.remoteIdentity?.uri).toMatchObject({ kind: 'sip', user: 'bob', host: '127.0.0.1', port: 9 });
+    call.dispose();
+  });
+});

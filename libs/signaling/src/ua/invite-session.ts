@@ -273,7 +273,7 @@ export class InviteSession extends Disposable {
 
   /** The peer's identity (To for UAC, From for UAS). */
   get remoteIdentity(): NameAddr | undefined {
-    if (!this.inviteRequest) return undefined;
+    if (!this.inviteRequest) return 'to' in this.target ? this.target.to : undefined;
     return this.role === 'uac' ? this.inviteRequest.to : this.inviteRequest.from;
   }
 

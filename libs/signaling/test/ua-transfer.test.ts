@@ -183,3 +183,27 @@ describe('attended transfer (Replaces)', () => {
     expect(carol.ua.activeSessions).toHaveLength(0);
   });
 });
+
+describe('transfer that never completes', () => {
+  it('refer() reports 408 when no final NOTIFY arrives in time (the target only rings)', async () => {
+    const alice = await actor('alice', { onRefer: () => true });
+    const bob = await actor('bob');
+    // Carol rings and never answers: alice's NOTIFYs stop at 180.
+    const carolIncoming: InviteSession[] = [];
+    const carol = await actor('carol', {
+      onInvite: (s) => {
+        carolIncoming.push(s);
+        s.progress(180);
+      },
+    });
+    const { caller: bobLeg } = await call(bob, alice);
+    const progress: ReferProgress[] = [];
+    bobLeg.onDidReceiveReferProgress((p) => progress.push(p));
+    const started = Date.now();
+    const final = await bobLeg.refer(carol.uri, { timeoutMs: 800 });
+    expect(final).toMatchObject({ statusCode: 408, final: true });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(700);
+    expect(progress.map((p) => p.statusCode)).toEqual([100, 180]);
+    expect(carolIncoming).toHaveLength(1);
+  });
+});

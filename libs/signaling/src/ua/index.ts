@@ -23,6 +23,7 @@ export {
   type GlareRetry,
   type UnsolicitedNotifyEvent,
   NOTIFY_RESPONSE_WAIT_MS,
+  REFER_PROGRESS_TIMEOUT_MS,
 } from './invite-session';
 export { type SessionDescriptionHandler } from './sdh';
 export { UserAgent, DEFAULT_ALLOW_EVENTS, ALLOWED_METHODS, type UserAgentDelegate, type UserAgentOptions } from './user-agent';

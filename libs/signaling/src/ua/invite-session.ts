@@ -158,6 +158,9 @@ export interface UnsolicitedNotifyEvent {
   waitUntil(promise: Promise<unknown>): void;
 }
 
+/** How long {@link InviteSession.refer} waits for the final sipfrag NOTIFY before it reports 408. */
+export const REFER_PROGRESS_TIMEOUT_MS = 60_000;
+
 /** The longest an unsolicited NOTIFY waits for its listeners before it is answered 200. */
 export const NOTIFY_RESPONSE_WAIT_MS = 5000;
 
@@ -803,10 +806,11 @@ export class InviteSession extends Disposable {
   /**
    * Asks the peer to call `target` (RFC 3515): blind transfer with a URI, attended transfer with
    * another session (Refer-To carries its dialog as Replaces, RFC 3891 §7). Resolves with the
-   * final progress report (e.g. 200 when the transfer target answered); rejects with
-   * `SdkError(SIP_REQUEST_FAILED)` when the REFER itself was refused.
+   * final progress report (e.g. 200 when the transfer target answered), or with a 408 report when
+   * no final NOTIFY came within `timeoutMs` (default {@link REFER_PROGRESS_TIMEOUT_MS}); rejects
+   * with `SdkError(SIP_REQUEST_FAILED)` when the REFER itself was refused.
    */
-  async refer(target: string | Uri | InviteSession, options: { referredBy?: boolean } = {}): Promise<ReferProgress> {
+  async refer(target: string | Uri | InviteSession, options: { referredBy?: boolean; timeoutMs?: number } = {}): Promise<ReferProgress> {
     const d = this.requireEstablished('refer');
     let referTo: string;
     if (target instanceof InviteSession) {
@@ -836,9 +840,16 @@ export class InviteSession extends Disposable {
         stopListening();
         resolve({ statusCode: 0, reason: 'session ended', final: true });
       });
+      // A transferee that never reports a final outcome must not leave the transfer pending.
+      const timer = this.ctx.stack.clock.setTimeout(() => {
+        stopListening();
+        this.referCseq = undefined;
+        resolve({ statusCode: 408, reason: 'no final NOTIFY for the REFER', final: true });
+      }, options.timeoutMs ?? REFER_PROGRESS_TIMEOUT_MS);
       stopListening = () => {
         sub.dispose();
         end.dispose();
+        timer.dispose();
       };
     });
     const res = await this.sendInDialog(refer);

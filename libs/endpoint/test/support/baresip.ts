@@ -6,10 +6,9 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { toneWav, waitForTcpPort } from './peers';
+import { connectBaresipControl, toneWav, waitForTcpPort, type BaresipControl } from './peers';
 
 /** Fails (does not skip) when baresip, its sndfile module or sox is missing: CI installs them. */
 export function requireBaresip(): void {
@@ -115,85 +114,27 @@ export async function startPhone(o: PhoneOptions): Promise<Phone> {
       clearTimeout(t);
     }
   };
-  let sock: Socket;
+  let ctrl: BaresipControl;
   try {
     await waitForTcpPort(o.ctrlPort, '127.0.0.1', 10_000);
-    sock = connect({ port: o.ctrlPort, host: '127.0.0.1' });
-    await new Promise<void>((resolve, reject) => {
-      sock.once('connect', resolve);
-      sock.once('error', reject);
-    });
+    ctrl = await connectBaresipControl(o.ctrlPort, () => out);
   } catch (e) {
     await kill();
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`baresip did not start: ${String(e)}\n${out}`, { cause: e });
   }
-  const messages: Record<string, unknown>[] = [];
-  const waiters: { match: (m: Record<string, unknown>) => boolean; resolve: (m: Record<string, unknown>) => void }[] = [];
-  let buf = Buffer.alloc(0);
-  sock.on('data', (chunk: Buffer) => {
-    buf = Buffer.concat([buf, chunk]);
-    // Netstrings: `<len>:<json>,`.
-    for (let i = 0; i < 1000; i++) {
-      const colon = buf.indexOf(0x3a);
-      if (colon < 0) break;
-      const len = Number(buf.subarray(0, colon).toString());
-      if (!Number.isFinite(len) || buf.length < colon + 2 + len) break;
-      const text = buf.subarray(colon + 1, colon + 1 + len).toString();
-      buf = buf.subarray(colon + 2 + len);
-      let msg: Record<string, unknown>;
-      try {
-        msg = JSON.parse(text) as Record<string, unknown>;
-      } catch {
-        continue;
-      }
-      messages.push(msg);
-      for (const w of [...waiters]) {
-        if (w.match(msg)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(msg);
-        }
-      }
-    }
-  });
-  sock.on('error', () => undefined);
-  const waitFor = (match: (m: Record<string, unknown>) => boolean, timeoutMs: number, what: string): Promise<Record<string, unknown>> =>
-    new Promise((resolve, reject) => {
-      const seen = messages.find(match);
-      if (seen) return resolve(seen);
-      const t = setTimeout(() => {
-        const i = waiters.indexOf(w);
-        if (i >= 0) waiters.splice(i, 1);
-        reject(new Error(`baresip: no ${what} within ${timeoutMs} ms\n${out.slice(-3000)}`));
-      }, timeoutMs);
-      const w = {
-        match,
-        resolve: (m: Record<string, unknown>) => {
-          clearTimeout(t);
-          resolve(m);
-        },
-      };
-      waiters.push(w);
-    });
-  let seq = 0;
   return {
     uri: `sip:${user}@127.0.0.1:${o.sipPort}`,
     dir,
     output: () => out,
-    async command(command, params) {
-      const token = `c${++seq}`;
-      const body = JSON.stringify({ command, params: params ?? '', token });
-      sock.write(`${Buffer.byteLength(body)}:${body},`);
-      const r = await waitFor((m) => m['response'] === true && m['token'] === token, 5000, `response to ${command}`);
-      return { ok: r['ok'] === true, data: String(r['data'] ?? '') };
-    },
-    event: (type, timeoutMs = 10_000) => waitFor((m) => m['event'] === true && m['type'] === type, timeoutMs, `event ${type}`),
+    command: (command, params) => ctrl.command(command, params),
+    event: (type, timeoutMs = 10_000) => ctrl.event(type, timeoutMs),
     decodedDumps: () =>
       readdirSync(dir)
         .filter((f) => f.startsWith('dump-') && f.endsWith('.wav') && f.includes('dec'))
         .map((f) => join(dir, f)),
     async stop() {
-      sock.destroy();
+      ctrl.close();
       await kill();
       rmSync(dir, { recursive: true, force: true });
     },

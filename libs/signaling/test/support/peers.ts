@@ -246,7 +246,40 @@ export async function startBaresip(o: BaresipOptions): Promise<BaresipProcess> {
     await p.stop();
     throw new Error(`baresip did not start: ${String(e)}\n${p.output()}`, { cause: e });
   }
-  const sock = connect({ port: o.ctrlPort, host: '127.0.0.1' });
+  let ctrl: BaresipControl;
+  try {
+    ctrl = await connectBaresipControl(o.ctrlPort, p.output);
+  } catch (e) {
+    await p.stop();
+    throw e;
+  }
+  const stopProcess = p.stop;
+  return Object.assign(p, {
+    async command(command: string, params?: string) {
+      return { response: true, ...(await ctrl.command(command, params)) };
+    },
+    waitForEvent(type: string, timeoutMs = 10_000) {
+      return ctrl.event(type, timeoutMs);
+    },
+    async stop() {
+      ctrl.close();
+      await stopProcess();
+    },
+  });
+}
+
+/** A client of baresip's ctrl_tcp interface (netstring-framed JSON: `<len>:<json>,`). */
+export interface BaresipControl {
+  /** Sends a command (`dial`, `accept`, `hangup`, `sndcode`, ...) and resolves with its response. */
+  command(command: string, params?: string): Promise<{ ok: boolean; data: string }>;
+  /** Resolves with the first event (already seen or coming) whose `type` is `type`. */
+  event(type: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  close(): void;
+}
+
+/** Connects to baresip's ctrl_tcp on 127.0.0.1:`port`; `output` goes into timeout errors. */
+export async function connectBaresipControl(port: number, output: () => string): Promise<BaresipControl> {
+  const sock = connect({ port, host: '127.0.0.1' });
   await new Promise<void>((resolve, reject) => {
     sock.once('connect', resolve);
     sock.once('error', reject);
@@ -256,13 +289,13 @@ export async function startBaresip(o: BaresipOptions): Promise<BaresipProcess> {
   const waiters: { match: (m: Record<string, unknown>) => boolean; resolve: (m: Record<string, unknown>) => void }[] = [];
   sock.on('data', (chunk: Buffer) => {
     buf = Buffer.concat([buf, chunk]);
-    for (;;) {
+    for (let i = 0; i < 1000; i++) {
       const colon = buf.indexOf(0x3a);
       if (colon < 0) break;
       const len = Number(buf.subarray(0, colon).toString());
-      if (buf.length < colon + 1 + len + 1) break;
+      if (!Number.isFinite(len) || buf.length < colon + 2 + len) break;
       const json = buf.subarray(colon + 1, colon + 1 + len).toString();
-      buf = buf.subarray(colon + 1 + len + 1);
+      buf = buf.subarray(colon + 2 + len);
       let msg: Record<string, unknown>;
       try {
         msg = JSON.parse(json) as Record<string, unknown>;
@@ -278,32 +311,37 @@ export async function startBaresip(o: BaresipOptions): Promise<BaresipProcess> {
       }
     }
   });
-  sock.on('error', () => {});
-  const stopProcess = p.stop;
-  let tokenSeq = 0;
+  sock.on('error', () => undefined);
   const waitFor = (match: (m: Record<string, unknown>) => boolean, timeoutMs: number, what: string) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
       const seen = messages.find(match);
       if (seen) return resolve(seen);
-      const t = setTimeout(() => reject(new Error(`baresip: no ${what} within ${timeoutMs} ms\n${p.output().slice(-4000)}`)), timeoutMs);
-      waiters.push({ match, resolve: (m) => { clearTimeout(t); resolve(m); } });
+      const w = {
+        match,
+        resolve: (m: Record<string, unknown>) => {
+          clearTimeout(t);
+          resolve(m);
+        },
+      };
+      const t = setTimeout(() => {
+        const i = waiters.indexOf(w);
+        if (i >= 0) waiters.splice(i, 1);
+        reject(new Error(`baresip: no ${what} within ${timeoutMs} ms\n${output().slice(-4000)}`));
+      }, timeoutMs);
+      waiters.push(w);
     });
-  return Object.assign(p, {
-    async command(command: string, params?: string) {
-      const token = `t${++tokenSeq}`;
+  let seq = 0;
+  return {
+    async command(command, params) {
+      const token = `t${++seq}`;
       const body = JSON.stringify({ command, params: params ?? '', token });
       sock.write(`${Buffer.byteLength(body)}:${body},`);
       const r = await waitFor((m) => m['response'] === true && m['token'] === token, 5000, `response to ${command}`);
-      return { response: true, ok: r['ok'] === true, data: String(r['data'] ?? '') };
+      return { ok: r['ok'] === true, data: String(r['data'] ?? '') };
     },
-    waitForEvent(type: string, timeoutMs = 10_000) {
-      return waitFor((m) => m['event'] === true && m['type'] === type, timeoutMs, `event ${type}`);
-    },
-    async stop() {
-      sock.destroy();
-      await stopProcess();
-    },
-  });
+    event: (type, timeoutMs = 10_000) => waitFor((m) => m['event'] === true && m['type'] === type, timeoutMs, `event ${type}`),
+    close: () => sock.destroy(),
+  };
 }
 
 /**

@@ -53,6 +53,7 @@ export default [
             { sourceTag: 'scope:media', onlyDependOnLibsWithTags: ['scope:base', 'scope:config'] },
             { sourceTag: 'scope:endpoint', onlyDependOnLibsWithTags: ['scope:base', 'scope:config', 'scope:signaling', 'scope:media'] },
             { sourceTag: 'scope:app', onlyDependOnLibsWithTags: ['scope:endpoint', 'scope:config'] },
+            { sourceTag: 'scope:sim-app', onlyDependOnLibsWithTags: ['scope:endpoint', 'scope:config', 'scope:signaling', 'scope:base'] },
             { sourceTag: 'scope:features', onlyDependOnLibsWithTags: ['scope:endpoint', 'scope:config', 'scope:signaling', 'scope:base'] },
           ],
         },

@@ -52,7 +52,7 @@ export default [
             { sourceTag: 'scope:signaling', onlyDependOnLibsWithTags: ['scope:base', 'scope:config'] },
             { sourceTag: 'scope:media', onlyDependOnLibsWithTags: ['scope:base', 'scope:config'] },
             { sourceTag: 'scope:endpoint', onlyDependOnLibsWithTags: ['scope:base', 'scope:config', 'scope:signaling', 'scope:media'] },
-            { sourceTag: 'scope:app', onlyDependOnLibsWithTags: ['scope:endpoint', 'scope:config'] },
+            { sourceTag: 'scope:app', onlyDependOnLibsWithTags: ['scope:endpoint', 'scope:config', 'scope:base', 'scope:sim-app'] },
             { sourceTag: 'scope:sim-app', onlyDependOnLibsWithTags: ['scope:endpoint', 'scope:config', 'scope:signaling', 'scope:base'] },
             { sourceTag: 'scope:features', onlyDependOnLibsWithTags: ['scope:endpoint', 'scope:config', 'scope:signaling', 'scope:base'] },
           ],

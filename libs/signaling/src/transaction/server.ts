@@ -3,7 +3,7 @@
  * RFC 6026 §7.1) and the non-INVITE server transaction (§17.2.2, Figure 8).
  */
 import { Emitter, TransactionTimeoutError, type Event, type TransportError } from '@sip-endpoint/base';
-import { createResponse, H, type SipRequest, type SipResponse } from '../message/index';
+import { createResponse, formatUri, H, parseMessage, parseUri, SipRequest, type SipResponse } from '../message/index';
 import { responseDestinations } from './destination';
 import { Transaction, type TransactionContext } from './transaction';
 import { InviteServerState, NonInviteServerState, isReliable, type Destination } from './types';
@@ -37,6 +37,10 @@ export abstract class ServerTransaction extends Transaction {
   readonly onDidTimeout: Event<ServerTimeoutEvent> = this._onDidTimeout.event;
 
   private _lastResponse: SipResponse | undefined;
+  /** The last response as bytes once the transaction is compacted (see {@link compact}). */
+  private lastBytes: Buffer | undefined;
+  private _lastStatus: number | undefined;
+  private _compacted = false;
   private _toTag: string | undefined;
   private destinationIndex = 0;
 
@@ -47,10 +51,58 @@ export abstract class ServerTransaction extends Transaction {
     this.responseDestinations = destinations;
   }
 
-  /** The last response sent (by the TU or by the transaction itself), if any. */
+  /**
+   * The last response sent (by the TU or by the transaction itself), if any. Once the
+   * transaction is compacted (final response sent, see {@link ServerTransaction.isCompacted})
+   * it keeps only the response's bytes, and this is a fresh copy parsed from them.
+   */
   get lastResponse(): SipResponse | undefined {
-    return this._lastResponse;
+    if (this._lastResponse) return this._lastResponse;
+    return this.lastBytes ? (parseMessage(this.lastBytes, { datagram: true }) as SipResponse) : undefined;
   }
+
+  /** The status code of the last response sent, if any (cheap, also once compacted). */
+  get lastStatus(): number | undefined {
+    return this._lastStatus;
+  }
+
+  /**
+   * Whether the transaction dropped what only the TU needed, keeping what a retransmission
+   * needs: the matching headers of the request and the last response's bytes.
+   */
+  get isCompacted(): boolean {
+    return this._compacted;
+  }
+
+  /** Whether the state holds a sent final response and waits only for retransmissions/timers. */
+  protected abstract get holdsFinal(): boolean;
+
+  /**
+   * RFC 3261 §17.2.1 / §17.2.2: in "Completed" (and "Confirmed") the server transaction only
+   * answers request retransmissions with the final response it sent (and absorbs ACKs); RFC 6026
+   * §7.1: in "Accepted" it absorbs INVITE retransmissions and hands ACKs to the TU. None of that
+   * needs the parsed request or response: the transaction keeps the request's matching headers
+   * (Via, From, To, Call-ID, CSeq: §17.2.3 and the legacy rules) and the response's bytes, so a
+   * finished call is not held for the 32 s of Timers J/H/L. Runs once the final response's send
+   * settled (the §17.2.4 fallback needs the message until then), and again after each 2xx the
+   * TU retransmits in Accepted.
+   */
+  protected compact(): void {
+    if (this.isTerminated || this.isDisposed || !this.holdsFinal) return;
+    const last = this._lastResponse;
+    if (last) {
+      this.lastBytes = last.serialize();
+      this._lastResponse = undefined;
+    }
+    if (!this._compacted) {
+      this._compacted = true;
+      this._request = matchingSkeleton(this._request);
+      this.onCompact();
+    }
+  }
+
+  /** Hook: what a subclass drops on compaction. */
+  protected onCompact(): void {}
 
   /** Where responses go now: the first destination that did not fail. */
   get responseDestination(): Destination {
@@ -93,6 +145,8 @@ export abstract class ServerTransaction extends Transaction {
    */
   protected sendResponse(response: SipResponse): Promise<void> {
     this._lastResponse = response;
+    this.lastBytes = undefined;
+    this._lastStatus = response.status;
     if (response.status > 100) {
       try {
         const tag = response.get(H.To)?.params.get('tag');
@@ -101,15 +155,23 @@ export abstract class ServerTransaction extends Transaction {
         // A To we cannot read: no tag to remember.
       }
     }
-    return this.transmit(response);
+    const sent = this.transmit(response);
+    if (response.status >= 200) void sent.then(() => this.compact());
+    return sent;
   }
 
   /** Sends `response` again (retransmission); settles like {@link sendResponse}. */
-  protected transmit(response: SipResponse): Promise<void> {
+  protected transmit(response: SipResponse | Buffer): Promise<void> {
     return this.transmitTo(response, this.destinationIndex);
   }
 
-  private transmitTo(response: SipResponse, index: number): Promise<void> {
+  /** Sends the last response again (its bytes once compacted); settles like {@link sendResponse}. */
+  protected retransmitLast(): void {
+    const last = this._lastResponse ?? this.lastBytes;
+    if (last) void this.transmit(last);
+  }
+
+  private transmitTo(response: SipResponse | Buffer, index: number): Promise<void> {
     const destination = this.responseDestinations[index] ?? this.source;
     let retry: Promise<void> | undefined;
     const first = this.sendMessage(response, destination, (error) => {
@@ -132,7 +194,7 @@ export abstract class ServerTransaction extends Transaction {
    * RFC 3261 §17.2.4: If those [procedures] fail ... the server transaction SHOULD inform the TU
    * that a failure has occurred, and SHOULD transition to the terminated state.
    */
-  protected failTransport(error: TransportError, response: SipResponse, destination: Destination): void {
+  protected failTransport(error: TransportError, response: SipResponse | Buffer, destination: Destination): void {
     this.reportTransportError(error, response, destination);
     if (!this.isTerminated) this.transition(this.terminalState, 'transport error');
   }
@@ -179,6 +241,15 @@ export class InviteServerTransaction extends ServerTransaction {
     Terminated: [],
   } as const satisfies Record<InviteServerState, readonly InviteServerState[]>;
   protected readonly terminalState = InviteServerState.Terminated;
+
+  protected get holdsFinal(): boolean {
+    const s = this.state;
+    return s === InviteServerState.Completed || s === InviteServerState.Confirmed || s === InviteServerState.Accepted;
+  }
+
+  protected override onCompact(): void {
+    this.lastProvisional = undefined;
+  }
 
   private lastProvisional: SipResponse | undefined;
   private timerGInterval = 0;
@@ -259,13 +330,12 @@ export class InviteServerTransaction extends ServerTransaction {
 
   private onTimerG(): void {
     if (this.state !== InviteServerState.Completed) return;
-    const last = this.lastResponse;
     // RFC 3261 §17.2.1: If timer G fires, the response is passed to the transport layer once
     // more for retransmission, and timer G is set to fire in MIN(2*T1, T2) seconds. From then
     // on, when timer G fires, the response is passed to the transport again for transmission,
     // and timer G is reset with a value that doubles, unless that value exceeds T2, in which
     // case it is reset with the value of T2.
-    if (last) this.transmit(last);
+    this.retransmitLast();
     this.timerGInterval = Math.min(2 * this.timerGInterval, this.ctx.timers.t2Ms);
     this.startTimer('G', this.timerGInterval, () => this.onTimerG());
   }
@@ -322,8 +392,7 @@ export class InviteServerTransaction extends ServerTransaction {
         // RFC 3261 §17.2.1: Furthermore, while in the "Completed" state, if a request
         // retransmission is received, the server SHOULD pass the response to the transport for
         // retransmission.
-        const last = this.lastResponse;
-        if (last) this.transmit(last);
+        this.retransmitLast();
         return undefined;
       }
       default:
@@ -358,6 +427,10 @@ export class NonInviteServerTransaction extends ServerTransaction {
     Terminated: [],
   } as const satisfies Record<NonInviteServerState, readonly NonInviteServerState[]>;
   protected readonly terminalState = NonInviteServerState.Terminated;
+
+  protected get holdsFinal(): boolean {
+    return this.state === NonInviteServerState.Completed;
+  }
 
   /** @internal created by the layer. */
   constructor(ctx: TransactionContext, request: SipRequest, source: Destination) {
@@ -394,7 +467,6 @@ export class NonInviteServerTransaction extends ServerTransaction {
 
   receiveRequest(_request: SipRequest): AckDisposition | undefined {
     if (this.isTerminated) return undefined;
-    const last = this.lastResponse;
     switch (this.state) {
       case NonInviteServerState.Trying:
         // RFC 3261 §17.2.2: Once in the "Trying" state, any further request retransmissions are
@@ -407,10 +479,33 @@ export class NonInviteServerTransaction extends ServerTransaction {
         // transport layer for retransmission. ... While in the "Completed" state, the server
         // transaction MUST pass the final response to the transport layer for retransmission
         // whenever a retransmission of the request is received.
-        if (last) this.transmit(last);
+        this.retransmitLast();
         return undefined;
       default:
         return undefined;
     }
   }
+}
+
+/** The headers a server transaction matches retransmissions, ACK and CANCEL with (RFC 3261 §17.2.3). */
+const MATCHING_HEADERS = ['Via', 'From', 'To', 'Call-ID', 'CSeq'] as const;
+
+/**
+ * A copy of `request` with only its matching headers, no body, and strings of its own (a
+ * parsed message's strings may be slices of the whole datagram: copying lets it go).
+ */
+function matchingSkeleton(request: SipRequest): SipRequest {
+  const own = (v: string): string => Buffer.from(v, 'utf8').toString('utf8');
+  let uri = request.uri;
+  try {
+    uri = parseUri(own(formatUri(request.uri)));
+  } catch {
+    // An URI we cannot re-read: keep the parsed one.
+  }
+  const slim = new SipRequest(request.method, uri);
+  for (const name of MATCHING_HEADERS) {
+    const lines = request.headers.getAll(name);
+    if (lines.length) slim.setHeader(name, lines.map(own));
+  }
+  return slim;
 }

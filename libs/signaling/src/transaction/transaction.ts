@@ -14,7 +14,7 @@ import {
   type Logger,
   type TimerHandle,
 } from '@sip-endpoint/base';
-import type { SipMessage, SipRequest } from '../message/index';
+import { parseMessage, type SipMessage, type SipRequest } from '../message/index';
 import type { Destination, TransactionTimers, TransactionTransport } from './types';
 
 /** @internal What a transaction needs from the layer that created it. */
@@ -63,8 +63,16 @@ export function asTransportError(e: unknown, destination: Destination): Transpor
  * the instant it enters the "Terminated" state; likewise §17.2.1, §17.2.2 for servers).
  */
 export abstract class Transaction extends Disposable {
-  /** The request that created the transaction. */
-  readonly request: SipRequest;
+  /**
+   * The request that created the transaction. A server transaction that has sent its final
+   * response keeps only the headers that match retransmissions (Via, From, To, Call-ID, CSeq)
+   * here: see `ServerTransaction.compact`.
+   */
+  get request(): SipRequest {
+    return this._request;
+  }
+  /** Backing field of {@link Transaction.request} (a server transaction may slim it). */
+  protected _request: SipRequest;
   /** The branch of the transaction (top Via branch of the request), its id on the wire. */
   readonly branch: string;
   /** The method of the transaction (`INVITE`, `REGISTER`, ...). */
@@ -99,7 +107,7 @@ export abstract class Transaction extends Disposable {
     readonly reliable: boolean,
   ) {
     super();
-    this.request = request;
+    this._request = request;
     this.method = request.method === 'ACK' ? 'INVITE' : request.method;
     this.branch = request.branch ?? '';
     this._state = initial;
@@ -175,14 +183,18 @@ export abstract class Transaction extends Disposable {
   }
 
   /**
-   * Hands `message` to the transport. A failure calls `onError` (when the transaction is still
+   * Hands `message` to the transport (bytes already serialized go through the transport's
+   * `sendBytes` when it has one, else are parsed back). A failure calls `onError` (when the transaction is still
    * alive) and never becomes an unhandled rejection. The returned promise never rejects: it
    * settles once the transport settled and `onError` (if called) returned.
    */
-  protected sendMessage(message: SipMessage, destination: Destination, onError: (error: TransportError) => void): Promise<void> {
+  protected sendMessage(message: SipMessage | Buffer, destination: Destination, onError: (error: TransportError) => void): Promise<void> {
     let sending: Promise<void>;
     try {
-      sending = this.ctx.transport.send(message, destination);
+      const transport = this.ctx.transport;
+      if (!Buffer.isBuffer(message)) sending = transport.send(message, destination);
+      else if (transport.sendBytes) sending = transport.sendBytes(message, destination);
+      else sending = transport.send(parseMessage(message, { datagram: true }), destination);
     } catch (e) {
       sending = Promise.reject(e);
     }
@@ -201,8 +213,9 @@ export abstract class Transaction extends Disposable {
   }
 
   /** Fires `onDidTransportError`. */
-  protected reportTransportError(error: TransportError, message: SipMessage, destination: Destination): void {
-    this._onDidTransportError.fire({ transaction: this, error, message, destination });
+  protected reportTransportError(error: TransportError, message: SipMessage | Buffer, destination: Destination): void {
+    const msg = Buffer.isBuffer(message) ? parseMessage(message, { datagram: true }) : message;
+    this._onDidTransportError.fire({ transaction: this, error, message: msg, destination });
   }
 
   /** Moves to the end state (firing the events) unless already there, then releases everything. */

@@ -26,6 +26,12 @@ export interface Destination {
  */
 export interface TransactionTransport {
   send(message: SipMessage, destination: Destination): Promise<void>;
+  /**
+   * Optional: sends bytes already serialized (a server transaction's retransmitted final
+   * response once it keeps only its bytes). Without it the transaction parses the bytes back
+   * into a message and calls {@link TransactionTransport.send}. Settles like `send`.
+   */
+  sendBytes?(data: Buffer, destination: Destination): Promise<void>;
 }
 
 /**

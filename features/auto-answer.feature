@@ -23,6 +23,15 @@ Feature: Auto-answer by the SIP Server's triggers and the headset policy
       | Alert-Info: info=alert-autoanswer |
       | Answer-Mode: Auto                 |
 
+  Scenario: TMakeCall with a late ACK (RFC3725=1): Alice offers her media, the far party's answer comes in the ACK
+    When the SIP Server places a call marked "Call-Info: answer-after=0, without SDP, acknowledged 2 seconds later"
+    Then Alice's endpoint answered without her doing anything
+    And the SIP Server's flow completes
+    And Alice's endpoint repeated its 200 with her media offer until the late ACK came
+    And Alice's call went through: Alerting, Connected, Disconnected
+    And Alice's endpoint sent audio to the far party the SIP Server announced
+    And Alice's call was ended by the SIP Server
+
   Scenario: A call marked "answer-after=1" rings for about a second, then is answered
     When the SIP Server places a call marked "Call-Info: answer-after=1"
     Then the SIP Server's flow completes

@@ -38,3 +38,26 @@ Feature: Hold and retrieve
     And the SIP Server's flow completes
     And Alice's call went through: Alerting, Connected, Connected on hold, Connected, Disconnected
     And Alice's answer to the retrieve offered fresh media (sendrecv) and took the answer from the ACK
+
+  Scenario: The SIP Server holds the agent's call by NOTIFY (THoldCall: NOTIFY Event: hold)
+    Given Agent Alice's endpoint answers to the SIP Server
+    When the SIP Server runs its "THoldCall by NOTIFY" flow
+    Then Alice's call is on hold while still connected
+    And the SIP Server's flow completes
+    And Alice's endpoint accepted the SIP Server's NOTIFY "hold" with 200
+    And Alice held the call herself with a re-INVITE offering sendonly
+    And Alice's re-INVITE advertises "Allow-Events: talk, hold, refer, conference"
+    And Alice's call went through: Alerting, Connected, Connected on hold, Disconnected on hold
+    And Alice's call was ended by the SIP Server
+
+  Scenario: The SIP Server retrieves the agent's held call by NOTIFY (TRetrieveCall: NOTIFY Event: talk)
+    Given Agent Alice's endpoint answers to the SIP Server
+    When the SIP Server runs its "TRetrieveCall by NOTIFY" flow
+    Then Alice's call is on hold while still connected
+    And Alice's call comes off hold while still connected
+    And Alice sends audio again after the retrieve
+    And the SIP Server's flow completes
+    And Alice's endpoint accepted the SIP Server's NOTIFY "talk" with 200
+    And Alice retrieved the call herself with a re-INVITE offering sendrecv
+    And Alice's call went through: Alerting, Connected, Connected on hold, Connected, Disconnected
+    And Alice's call was ended by the SIP Server

@@ -4,10 +4,9 @@
  * GenesysHost: our endpoint with the built-in Genesys provider, recording states and SIP messages).
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { Given, Then, When } from '@cucumber/cucumber';
 import type { SipMessage } from '@sip-endpoint/signaling';
-import { GenesysHost, hasProgram, sleep, startSipp, withTimeout, type HostSession } from '../support/peers';
+import { sleep, withTimeout, type GenesysHost, type HostSession } from '../support/peers';
 import type { CallWorld } from '../support/world';
 
 /** T-Lib request (or call marker) -> the SIPp scenario that plays the SIP Server's side of it. */
@@ -20,41 +19,28 @@ const FLOWS: Readonly<Record<string, string>> = {
   'Call-Info: answer-after=1': 'genesys-answer-after',
   'no auto-answer marker': 'genesys-plain-call',
   'Answer-Mode: Auto, cancelled after a second': 'genesys-autoanswer-blocked',
+  'THoldCall by NOTIFY': 'genesys-tholdcall-notify',
+  'TRetrieveCall by NOTIFY': 'genesys-tretrievecall-notify',
+  TAnswerCall: 'genesys-tanswercall',
+  'TReleaseCall by BYE': 'genesys-treleasecall-bye',
+  'TReleaseCall by CANCEL': 'genesys-treleasecall-cancel',
+  TSingleStepTransfer: 'genesys-tsinglesteptransfer',
+  'Call-Info: answer-after=0, without SDP, acknowledged 2 seconds later': 'genesys-tmakecall-late-ack',
+  'SUBSCRIBE for talk': 'signaling:uac-subscribe-talk',
 };
 
-/** startSipp resolves scenario names under the signaling peers folder: point it at the endpoint's. */
-const scenario = (name: string): string => join('..', '..', '..', '..', 'endpoint', 'test', 'peers', 'sipp', `${name}.xml`);
-
 async function host(world: CallWorld): Promise<GenesysHost> {
-  if (world.host) return world.host;
-  if (!hasProgram('/usr/bin/sipp')) throw new Error('SIPp is missing: apt-get install -y sip-tester');
-  const h = await GenesysHost.create({ config: world.setup('Alice').config, ...(world.headsetPresent !== undefined ? { headsetPresent: world.headsetPresent } : {}) });
-  world.host = h;
-  world.cleanups.push(async () => {
-    // A failed flow can leave a call whose BYE nobody answers: bound the graceful shutdown.
-    try {
-      await withTimeout(h.shutdown(), 5000, 'agent shutdown');
-    } catch {
-      h.endpoint.dispose();
-      h.dispose();
-    }
-  });
-  return h;
+  return world.agentHost();
 }
 
 function agentCall(world: CallWorld): HostSession {
-  const s = world.host?.sessions[0];
-  if (!s) throw new Error('the SIP Server has not reached Alice yet');
-  return s;
+  return world.agentCall(0);
 }
 
 async function runFlow(world: CallWorld, key: string, timeoutSec = 20): Promise<void> {
   const name = FLOWS[key];
   if (!name) throw new Error(`no SIP Server flow for "${key}" (known: ${Object.keys(FLOWS).join(', ')})`);
-  const h = await host(world);
-  const run = startSipp({ scenario: scenario(name), port: 0, remote: `127.0.0.1:${h.port}`, service: 'agent', timeoutSec });
-  world.sipp = run;
-  world.cleanups.push(() => run.stop());
+  await world.playSipServer(name, timeoutSec);
 }
 
 const isResponse = (m: SipMessage): boolean => m.startLine().startsWith('SIP/2.0');

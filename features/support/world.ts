@@ -3,9 +3,10 @@
  * actor is on, the SIP Server (SIPp) runs, Kamailio, and everything to stop afterwards. Every
  * scenario starts from nothing and the After hook stops every peer it started, even on failure.
  */
+import { join } from 'node:path';
 import { After, Before, defineParameterType, setDefaultTimeout, setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';
 import { SessionState, type Session } from '@sip-endpoint/endpoint';
-import { dominant, party, sleep, withTimeout, type GenesysHost, type Party, type PeerProcess, type SippRun } from './peers';
+import { dominant, GenesysHost, hasProgram, party, sleep, startSipp, withTimeout, type DnsmasqServer, type HostSession, type KamailioSite, type Party, type PeerProcess, type SippRun } from './peers';
 
 // Every step is bounded: no step may wait longer than this (peers start within 10 s).
 setDefaultTimeout(25_000);
@@ -41,8 +42,14 @@ export class CallWorld extends World {
   host: GenesysHost | undefined;
   /** The SIP Server's (SIPp's) current flow. */
   sipp: SippRun | undefined;
+  /** Every SIP Server (SIPp) run of the scenario, in start order (a consultation runs two at once). */
+  readonly sippRuns: SippRun[] = [];
   kamailio: PeerProcess | undefined;
   kamailioPort = 0;
+  /** Registrar sites by name ("primary", "secondary") for the failover scenarios. */
+  readonly sites = new Map<string, KamailioSite>();
+  /** The DNS server publishing the sites (SRV), when the scenario has one. */
+  dns: DnsmasqServer | undefined;
   /** No-answer timeouts of the actors' desktops (ms). */
   readonly noAnswer = new Map<string, number>();
   /** When each actor last dialled (Date.now()). */
@@ -125,6 +132,50 @@ export class CallWorld extends World {
       await sleep(20);
     }
     return this.call(name);
+  }
+
+  /**
+   * Agent Alice's endpoint as the SIP Server (SIPp) sees it: our endpoint with the built-in Genesys
+   * provider (the endpoint tests' GenesysHost), started on first use with Alice's Given settings.
+   */
+  async agentHost(): Promise<GenesysHost> {
+    if (this.host) return this.host;
+    if (!hasProgram('/usr/bin/sipp')) throw new Error('SIPp is missing: apt-get install -y sip-tester');
+    const h = await GenesysHost.create({ config: this.setup('Alice').config, ...(this.headsetPresent !== undefined ? { headsetPresent: this.headsetPresent } : {}) });
+    this.host = h;
+    this.cleanups.push(async () => {
+      // A failed flow can leave a call whose BYE nobody answers: bound the graceful shutdown.
+      try {
+        await withTimeout(h.shutdown(), 5000, 'agent shutdown');
+      } catch {
+        h.endpoint.dispose();
+        h.dispose();
+      }
+    });
+    return h;
+  }
+
+  /** The agent's `index`-th call as the SIP Server placed it (0: the first). */
+  agentCall(index = 0): HostSession {
+    const s = this.host?.sessions[index];
+    if (!s) throw new Error(`the SIP Server has not placed call ${index + 1} to Alice yet`);
+    return s;
+  }
+
+  /**
+   * Starts the SIP Server's side of a flow: the SIPp scenario `name` (a file under
+   * libs/endpoint/test/peers/sipp, or `signaling:<file>` under libs/signaling/test/peers/sipp)
+   * against Agent Alice's endpoint. The run is the world's current `sipp` and is stopped afterwards.
+   */
+  async playSipServer(name: string, timeoutSec = 20): Promise<SippRun> {
+    const h = await this.agentHost();
+    // startSipp resolves scenario names under the signaling peers folder.
+    const file = name.startsWith('signaling:') ? `${name.slice('signaling:'.length)}.xml` : join('..', '..', '..', '..', 'endpoint', 'test', 'peers', 'sipp', `${name}.xml`);
+    const run = startSipp({ scenario: file, port: 0, remote: `127.0.0.1:${h.port}`, service: 'agent', timeoutSec });
+    this.sipp = run;
+    this.sippRuns.push(run);
+    this.cleanups.push(() => run.stop());
+    return run;
   }
 
   /** What `listener` hears on its current call over `ms`: the dominant tone among the actors' tones. */

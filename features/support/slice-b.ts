@@ -163,3 +163,5 @@ export async function rawSender(world: CallWorld): Promise<{ socket: Socket; por
   socket.on('message', (m) => replies.push(m.toString('utf8')));
   return { socket, port: socket.address().port, replies };
 }
+
+export { waitForUdpPort } from '../../libs/signaling/test/support/peers';

@@ -128,6 +128,21 @@ export interface MediaStreamUpdate {
   readonly cn?: MediaComfortNoise | null;
   /** In-band DTMF detection on or off (see {@link MediaStreamOptions.detectInbandDtmf}). */
   readonly detectInbandDtmf?: boolean;
+  /** Audio processing of what we send, changed live (see {@link MediaStream.updateAudioProcessing}). */
+  readonly audioProcessing?: MediaAudioProcessing;
+}
+
+/**
+ * Processing of what a stream sends (config `agc_mode`, `vad_level`, `dtx_mode`). Absent fields
+ * keep their current value.
+ */
+export interface MediaAudioProcessing {
+  /** Automatic gain control of the source. */
+  readonly agc?: boolean;
+  /** Voice activity detection aggressiveness 0..3 (higher drops more); `null` switches the VAD off. */
+  readonly vadLevel?: 0 | 1 | 2 | 3 | null;
+  /** Discontinuous transmission: frames the VAD calls silence are not sent (SID packets with `cn`). Needs a VAD level. */
+  readonly dtx?: boolean;
 }
 
 
@@ -137,6 +152,14 @@ export interface DtmfReceivedEvent {
   readonly durationMs: number;
   /** How it came: an RFC 4733 telephone-event, or a tone pair found in the received audio. */
   readonly method: 'rfc4733' | 'inband';
+}
+
+function nativeAudioProcessing(p: MediaAudioProcessing): NativeStreamUpdate {
+  const u: NativeStreamUpdate = {};
+  if (p.agc !== undefined) u.agc = p.agc;
+  if (p.vadLevel !== undefined) u.vadLevel = p.vadLevel === null ? -1 : p.vadLevel;
+  if (p.dtx !== undefined) u.dtx = p.dtx;
+  return u;
 }
 
 /**
@@ -211,6 +234,20 @@ export class MediaStream extends Disposable {
     if (update.srtp) u.srtp = { ...update.srtp };
     if (update.cn !== undefined) u.comfortNoisePayloadType = update.cn === null ? -1 : update.cn.payloadType;
     if (update.detectInbandDtmf !== undefined) u.detectInbandDtmf = update.detectInbandDtmf;
+    if (update.audioProcessing) Object.assign(u, nativeAudioProcessing(update.audioProcessing));
+    callNative('updateStream', () => this.native.updateStream(this.id, u));
+  }
+
+  /**
+   * Changes the processing of what the stream sends while it runs (a `setConfigSetting` of
+   * `agc_mode`, `vad_level` or `dtx_mode` during a call): the media thread applies it at the next
+   * frame, e.g. with `dtx` on, silence stops being sent (`dtxFrames` counts it) and with `dtx` off
+   * it is sent again. One call into the engine, nothing per packet. Returns once applied; throws
+   * {@link NativeEngineError} when the stream is closed.
+   */
+  updateAudioProcessing(processing: MediaAudioProcessing): void {
+    this.assertOpen('updateStream');
+    const u = nativeAudioProcessing(processing);
     callNative('updateStream', () => this.native.updateStream(this.id, u));
   }
 

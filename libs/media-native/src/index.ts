@@ -77,6 +77,7 @@ export {
   type MediaCodec,
   type MediaSrtp,
   type MediaComfortNoise,
+  type MediaAudioProcessing,
   type MediaRemote,
   type MediaDirection,
   type DtmfReceivedEvent,

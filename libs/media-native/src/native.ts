@@ -88,6 +88,10 @@ export interface NativeStreamUpdate {
   /** -1 = no CN any more. */
   comfortNoisePayloadType?: number;
   detectInbandDtmf?: boolean;
+  agc?: boolean;
+  /** -1 = VAD off. */
+  vadLevel?: number;
+  dtx?: boolean;
 }
 
 /** The stats object the addon builds (its shape is the public MediaStreamStats). */

@@ -181,3 +181,40 @@ TEST_CASE("engine: create/close 200 streams leaves no descriptor behind") {
   CHECK(fds() == before);
   CHECK(engine.streamCount() == 0);
 }
+
+TEST_CASE("engine: audio processing changes on a running stream (DTX on: nothing sent in silence; off: sent again)") {
+  Engine engine(testConfig(), [] {});
+  // A silent source: with DTX and a VAD every frame is silence.
+  StreamConfig a = pcmu(std::make_shared<NullSource>(8000), nullptr);
+  StreamConfig b = pcmu(nullptr, nullptr);
+  auto sb = engine.createStream(b);
+  a.remoteAddress = "127.0.0.1";
+  a.remotePort = sb.rtpPort;
+  auto sa = engine.createStream(a);
+  auto sent = [&] {
+    StreamStatsSnapshot s;
+    REQUIRE(engine.getStats(sa.id, s));
+    return s;
+  };
+  sleepMs(400);
+  const uint64_t before = sent().rtp.packetsSent;
+  CHECK(before >= 10);
+  CHECK(sent().dtxFrames == 0);
+  StreamUpdate on;
+  on.vadLevel = 1;
+  on.dtx = true;
+  engine.updateStream(sa.id, on);
+  sleepMs(300);  // the VAD's hangover ends within a few frames; snapshots are 100 ms old at most
+  const uint64_t atDtx = sent().rtp.packetsSent;
+  sleepMs(500);
+  CHECK(sent().rtp.packetsSent - atDtx <= 1);
+  CHECK(sent().dtxFrames >= 15);
+  StreamUpdate off;
+  off.dtx = false;
+  engine.updateStream(sa.id, off);
+  sleepMs(200);
+  const uint64_t resumed = sent().rtp.packetsSent;
+  sleepMs(400);
+  CHECK(sent().rtp.packetsSent - resumed >= 10);
+  engine.close();
+}

@@ -391,6 +391,40 @@ TEST_CASE("Jitter buffer: oversized payloads, far jumps and flush") {
   CHECK(jb.get(81000, pcm.data()) == JitterFrameKind::kSilence);
 }
 
+TEST_CASE("Jitter buffer: slots sized for the negotiated packet time grow once for longer packets") {
+  // The engine sizes slots for twice the negotiated ptime; RFC 3551 §4.5 lets a sender use
+  // longer packets (up to 120 ms): the first one grows the storage and nothing is lost, also
+  // not the packet already stored (its payload moves with the slots).
+  Fixture fx;
+  fx.config.maxPayloadBytes = 1024;
+  fx.config.initialPayloadBytes = 176;  // one 20 ms G.711 packet + 16
+  JitterBuffer jb(fx.config, *fx.decoder, 8000);
+  std::vector<uint8_t> a(160, 0x90), b(960, 0xA5);
+  int16_t va = 0, vb = 0;
+  fx.decoder->decode(a.data(), 1, &va, 1);
+  fx.decoder->decode(b.data(), 1, &vb, 1);
+  REQUIRE(va != vb);
+  CHECK(jb.put(1, 0, true, a.data(), a.size(), 0) == JitterBuffer::PutResult::kStored);
+  CHECK(jb.stats().storageGrowths == 0);
+  CHECK(jb.put(2, 160, false, b.data(), b.size(), 20000) == JitterBuffer::PutResult::kStored);  // 120 ms
+  CHECK(jb.stats().storageGrowths == 1);
+  std::vector<std::vector<int16_t>> frames;
+  for (int i = 0; i < 6; i++) {  // 140 ms of audio: the delay steering may take a chunk or two
+    std::vector<int16_t> pcm(jb.frameSamples());
+    jb.get(40000 + i * 20000, pcm.data());
+    frames.push_back(pcm);
+  }
+  CHECK(jb.stats().packetsPlayed == 2);
+  CHECK(jb.stats().concealedFrames == 0);
+  CHECK(jb.stats().lost == 0);
+  CHECK(jb.stats().storageGrowths == 2);  // the slots, then the decoded-audio buffer
+  CHECK(std::all_of(frames[0].begin(), frames[0].end(), [&](int16_t v) { return v == va; }));
+  CHECK(std::all_of(frames[3].begin(), frames[3].end(), [&](int16_t v) { return v == vb; }));
+  // Further long packets need no more growth.
+  CHECK(jb.put(3, 1120, false, b.data(), b.size(), 140000) == JitterBuffer::PutResult::kStored);
+  CHECK(jb.stats().storageGrowths == 2);
+}
+
 namespace {
 /** Share of the signal's energy at `hz` (Goertzel over 20 ms blocks, summed), 0..1. */
 double toneShare(const std::vector<int16_t>& pcm, std::size_t from, std::size_t to, double hz) {

@@ -144,6 +144,15 @@ struct StreamUpdate {
   std::optional<int> comfortNoisePayloadType;
   /** In-band DTMF detection on/off (the default follows the telephone-event payload type). */
   std::optional<bool> detectInbandDtmf;
+  /**
+   * Live audio processing of what we send (config `agc_mode`, `vad_level`, `dtx_mode` changed
+   * during a call): applied at the next frame; the VAD and AGC keep their adaptation when only
+   * another setting changes.
+   */
+  std::optional<bool> agc;
+  /** -1 = VAD off. */
+  std::optional<int> vadLevel;
+  std::optional<bool> dtx;
 };
 
 /** Everything getStats() reports about a stream. */

@@ -43,6 +43,28 @@ bool parseKey(const std::string& text, SrtpSuite suite, SdesKeyParam& out, std::
   return e.ok();
 }
 
+// Scratch buffers of one media thread, shared by its streams (a thread runs its streams one after
+// the other and no stream keeps data in them between calls): an incoming datagram, an outgoing
+// one, an encoded payload, DTMF packets and events. Per stream they would cost about 8 KB.
+struct ThreadBuffers {
+  std::vector<uint8_t> recv = std::vector<uint8_t>(kMaxDatagram + SrtpSession::kMaxOverhead);
+  std::vector<uint8_t> packet = std::vector<uint8_t>(kMaxDatagram + SrtpSession::kMaxOverhead);
+  std::vector<uint8_t> payload = std::vector<uint8_t>(kMaxDatagram);
+  std::vector<DtmfPacket> dtmfPackets;
+  std::vector<DtmfEvent> dtmfEvents;
+  std::vector<InbandDigit> inbandDigits;
+  ThreadBuffers() {
+    dtmfPackets.reserve(64);
+    dtmfEvents.reserve(16);
+    inbandDigits.reserve(16);
+  }
+};
+
+ThreadBuffers& buffers() {
+  thread_local ThreadBuffers b;
+  return b;
+}
+
 }  // namespace
 
 // ---- RateAdapter -------------------------------------------------------------------------
@@ -171,12 +193,6 @@ Stream::Stream(uint32_t id, const StreamConfig& config, const EngineConfig& engi
       srtp_(std::move(srtp)),
       shared_(std::move(shared)) {
   cname_ = engine.cname;
-  payload_.assign(kMaxDatagram, 0);
-  packet_.assign(kMaxDatagram + SrtpSession::kMaxOverhead, 0);
-  recvBuf_.assign(kMaxDatagram + SrtpSession::kMaxOverhead, 0);
-  dtmfPackets_.reserve(64);
-  dtmfEvents_.reserve(16);
-  inbandDigits_.reserve(16);
   statsIntervalMs_ = config.statsIntervalMs;
   source_ = config_.source ? config_.source : std::make_shared<NullSource>(8000);
   sink_ = config_.sink ? config_.sink : std::make_shared<NullSink>(8000);
@@ -233,6 +249,10 @@ void Stream::applyCodec(StreamCodec codec) {
   jc.capacityPackets = std::max(16, jc.maxDelayMs / codec_.ptimeMs * 2 + 8);
   const bool variable = strcasecmp(codec_.factory->info().name.c_str(), "opus") == 0;
   jc.maxPayloadBytes = variable ? 1500 : static_cast<int>(samplesFor(codec_.sampleRate, 120)) + 64;
+  // Slots start with room for twice the negotiated packet time (a peer on 30 ms against our 20 ms
+  // fits) and grow once to the maximum if longer packets come: 28 slots of 336 octets for 20 ms
+  // of G.711 instead of 1024. Opus: 16 octets per ms of packet time (64 kbit/s at twice the ptime).
+  jc.initialPayloadBytes = variable ? codec_.ptimeMs * 16 + 16 : static_cast<int>(samplesFor(codec_.sampleRate, 2 * codec_.ptimeMs)) + 16;
   jitter_ = std::make_unique<JitterBuffer>(jc, *codec_.decoder, codec_.rtpClockRate);
   // RFC 3550 §6.2: session bandwidth from the codec's rate; RTCP gets 5% of it.
   RtcpIntervalConfig ic;
@@ -240,32 +260,16 @@ void Stream::applyCodec(StreamCodec codec) {
   const int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
   if (!rtcp_) rtcp_ = std::make_unique<RtcpScheduler>(ic, now);
   quality_ = std::make_unique<QualityEstimator>(eModelCodecFor(codec_.factory->info().name));
-  Rfc4733SenderOptions so;
-  so.payloadType = config_.telephoneEventPayloadType >= 0 ? config_.telephoneEventPayloadType : 101;
-  so.clockRate = codec_.rtpClockRate;
-  so.updateIntervalMs = codec_.ptimeMs;
-  dtmfSender_ = Rfc4733Sender(so);
+  dtmfSenderOptions_ = Rfc4733SenderOptions{};
+  dtmfSenderOptions_.payloadType = config_.telephoneEventPayloadType >= 0 ? config_.telephoneEventPayloadType : 101;
+  dtmfSenderOptions_.clockRate = codec_.rtpClockRate;
+  dtmfSenderOptions_.updateIntervalMs = codec_.ptimeMs;
+  dtmfSender_.reset();  // created by the first sendDtmf at this clock
   Rfc4733ReceiverOptions ro;
   ro.clockRate = codec_.rtpClockRate;
   dtmfReceiver_ = Rfc4733Receiver(ro);
-  DtmfToneOptions to;
-  to.sampleRate = codec_.sampleRate;
-  inbandDtmf_ = std::make_unique<DtmfToneGenerator>(to);
-  vad_.reset();
-  agc_.reset();
-  if (config_.vadLevel >= 0) {
-    VadConfig vc;
-    vc.aggressiveness = std::min(config_.vadLevel, 3);
-    vc.frameMs = codec_.ptimeMs;
-    vad_ = std::make_unique<Vad>(vc);
-  }
-  if (config_.agc) {
-    AgcConfig ac;
-    ac.frameMs = codec_.ptimeMs;
-    agc_ = std::make_unique<Agc>(ac);
-  }
-  cnEncoder_.reset();
-  if (config_.dtx && config_.comfortNoisePayloadType >= 0) cnEncoder_ = std::make_unique<ComfortNoiseEncoder>(codec_.ptimeMs);
+  inbandDtmf_.reset();  // created by the first in-band sendDtmf at this rate
+  configureAudioProcessing(true);
   configureInbandDetection();
   stats_.rtp.codec = codec_.label;
   const std::size_t frame = codec_.frameSamples * 2 + 16;  // stereo interleaved at most
@@ -279,6 +283,30 @@ void Stream::configureDevices() {
   AudioSink& snk = confSink_ ? *confSink_ : *sink_;
   sourceAdapter_.configure(src.sampleRate(), codec_.sampleRate, codec_.frameSamples);
   sinkAdapter_.configure(snk.sampleRate(), codec_.sampleRate, codec_.frameSamples);
+}
+
+void Stream::configureAudioProcessing(bool rebuild) {
+  // Only what the settings use exists: the VAD decides for DTX and gates the AGC's adaptation, so
+  // a VAD level without DTX or AGC costs nothing (most calls run none of the three).
+  const bool wantVad = config_.vadLevel >= 0 && (config_.dtx || config_.agc);
+  if (rebuild || !wantVad) vad_.reset();
+  if (wantVad && !vad_) {
+    VadConfig vc;
+    vc.aggressiveness = std::min(config_.vadLevel, 3);
+    vc.frameMs = codec_.ptimeMs;
+    vad_ = std::make_unique<Vad>(vc);
+  } else if (wantVad) {
+    vad_->setAggressiveness(std::min(config_.vadLevel, 3));
+  }
+  if (rebuild || !config_.agc) agc_.reset();
+  if (config_.agc && !agc_) {
+    AgcConfig ac;
+    ac.frameMs = codec_.ptimeMs;
+    agc_ = std::make_unique<Agc>(ac);
+  }
+  const bool wantCn = config_.dtx && config_.comfortNoisePayloadType >= 0;
+  if (rebuild || !wantCn) cnEncoder_.reset();
+  if (wantCn && !cnEncoder_) cnEncoder_ = std::make_unique<ComfortNoiseEncoder>(codec_.ptimeMs);
 }
 
 void Stream::configureInbandDetection() {
@@ -334,10 +362,11 @@ bool Stream::frameDue() {
 
 void Stream::onReadable(bool rtcpSocket, int64_t nowUs, std::vector<EngineEvent>& events) {
   const int fd = rtcpSocket ? rtcpFd_ : rtpFd_;
+  std::vector<uint8_t>& recvBuf = buffers().recv;
   for (int i = 0; i < kRecvBurst && fd >= 0; i++) {
     UdpAddress from;
     from.length = sizeof from.storage;
-    const ssize_t n = recvfrom(fd, recvBuf_.data(), kMaxDatagram, 0, reinterpret_cast<sockaddr*>(&from.storage), &from.length);
+    const ssize_t n = recvfrom(fd, recvBuf.data(), kMaxDatagram, 0, reinterpret_cast<sockaddr*>(&from.storage), &from.length);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
       if (errno == EINTR || errno == ECONNREFUSED) continue;  // ICMP port unreachable from an earlier send
@@ -346,10 +375,10 @@ void Stream::onReadable(bool rtcpSocket, int64_t nowUs, std::vector<EngineEvent>
     }
     const std::size_t size = static_cast<std::size_t>(n);
     // RFC 5761 §4: with rtcp-mux, payload types 64-95 are RTCP.
-    if (rtcpSocket || (config_.rtcpMux && isRtcpMuxPacket(recvBuf_.data(), size))) {
-      handleRtcp(recvBuf_.data(), size, nowUs);
+    if (rtcpSocket || (config_.rtcpMux && isRtcpMuxPacket(recvBuf.data(), size))) {
+      handleRtcp(recvBuf.data(), size, nowUs);
     } else {
-      handleRtp(recvBuf_.data(), size, from, nowUs, events);
+      handleRtp(recvBuf.data(), size, from, nowUs, events);
     }
   }
 }
@@ -417,9 +446,10 @@ void Stream::handleRtp(uint8_t* data, std::size_t size, const UdpAddress& from, 
     events.push_back(std::move(e));
   }
   if (isEvent) {
-    dtmfEvents_.clear();
-    dtmfReceiver_.onPacket(v.timestamp(), v.marker(), v.payload(), v.payloadSize(), static_cast<uint32_t>(nowUs / 1000), dtmfEvents_);
-    for (const DtmfEvent& d : dtmfEvents_) {
+    std::vector<DtmfEvent>& dtmfEvents = buffers().dtmfEvents;
+    dtmfEvents.clear();
+    dtmfReceiver_.onPacket(v.timestamp(), v.marker(), v.payload(), v.payloadSize(), static_cast<uint32_t>(nowUs / 1000), dtmfEvents);
+    for (const DtmfEvent& d : dtmfEvents) {
       stats_.dtmfEventsReceived++;
       EngineEvent e;
       e.type = EngineEventType::DtmfReceived;
@@ -478,7 +508,9 @@ void Stream::handleRtcp(uint8_t* data, std::size_t size, int64_t nowUs) {
 void Stream::sendPacket(int fd, const UdpAddress& to, uint8_t* data, std::size_t size, bool rtcp) {
   if (fd < 0 || !to.valid()) return;
   if (srtp_) {
-    SrtpResult r = rtcp ? srtp_->protectRtcp(data, size, packet_.size()) : srtp_->protectRtp(data, size, packet_.size());
+    // `data` is the thread's outgoing datagram buffer (room for the SRTP trailer).
+    const std::size_t capacity = buffers().packet.size();
+    SrtpResult r = rtcp ? srtp_->protectRtcp(data, size, capacity) : srtp_->protectRtp(data, size, capacity);
     if (!r.ok()) {
       stats_.sendErrors++;
       return;
@@ -492,7 +524,8 @@ void Stream::sendPacket(int fd, const UdpAddress& to, uint8_t* data, std::size_t
 
 void Stream::sendRtcp(int64_t nowUs, bool bye) {
   if (!remoteRtcp_.valid()) return;
-  RtcpCompoundWriter w(packet_.data(), kMaxDatagram);
+  std::vector<uint8_t>& packet = buffers().packet;
+  RtcpCompoundWriter w(packet.data(), kMaxDatagram);
   RtcpReportBlock block;
   const bool haveBlock = receiver_->makeReportBlock(nowUs, block);
   // RFC 3550 §6.4: an SR when we sent RTP since the second-to-last report, else an RR.
@@ -514,7 +547,7 @@ void Stream::sendRtcp(int64_t nowUs, bool bye) {
   }
   const std::size_t size = w.finish();
   if (size == 0) return;
-  sendPacket(config_.rtcpMux ? rtpFd_ : rtcpFd_, remoteRtcp_, packet_.data(), size, true);
+  sendPacket(config_.rtcpMux ? rtpFd_ : rtcpFd_, remoteRtcp_, packet.data(), size, true);
   stats_.rtcpSent++;
   rtcp_->setWeSent(weSent);
   rtcp_->onSent(nowUs, static_cast<double>(size) + 28);
@@ -541,9 +574,10 @@ void Stream::playout(int64_t nowUs, std::vector<EngineEvent>& events) {
     std::fill(mono, mono + codec_.frameSamples, int16_t{0});
   } else if (inbandDetector_) {
     // In-band DTMF (ITU-T Q.23 tones) in what the peer sends, before our receive gain.
-    inbandDigits_.clear();
-    inbandDetector_->process(mono, codec_.frameSamples, inbandDigits_);
-    for (const InbandDigit& d : inbandDigits_) {
+    std::vector<InbandDigit>& digits = buffers().inbandDigits;
+    digits.clear();
+    inbandDetector_->process(mono, codec_.frameSamples, digits);
+    for (const InbandDigit& d : digits) {
       stats_.inbandDtmfReceived++;
       EngineEvent e;
       e.type = EngineEventType::DtmfReceived;
@@ -577,40 +611,45 @@ void Stream::send(int64_t nowUs, std::vector<EngineEvent>& events) {
   // Audio processing of what we send: VAD, then AGC adapting on speech only.
   const bool speech = vad_ ? vad_->process(mono_.data(), n) : true;
   if (agc_) agc_->process(mono_.data(), n, speech);
-  if (inbandDtmf_->busy()) inbandDtmf_->generate(mono_.data(), n);
+  const bool inbandBusy = inbandDtmf_ && inbandDtmf_->busy();
+  if (inbandBusy) inbandDtmf_->generate(mono_.data(), n);
   if (muted_) std::fill(mono_.begin(), mono_.begin() + static_cast<std::ptrdiff_t>(n), int16_t{0});
   else applyGain(mono_.data(), n, sendGain_);
-  const bool dtxSilence = config_.dtx && vad_ && !speech && !inbandDtmf_->busy();
+  const bool dtxSilence = config_.dtx && vad_ && !speech && !(inbandDtmf_ && inbandDtmf_->busy());
+  ThreadBuffers& buf = buffers();
+  std::vector<uint8_t>& packet = buf.packet;
+  std::vector<uint8_t>& payload = buf.payload;
 
   bool eventOnWire = false;
-  if (dtmfSender_.busy()) {
-    dtmfPackets_.clear();
-    dtmfSender_.poll(static_cast<uint32_t>(nowUs / 1000), sender_->nextTimestamp(), dtmfPackets_);
-    for (const DtmfPacket& p : dtmfPackets_) {
+  if (dtmfSender_ && dtmfSender_->busy()) {
+    std::vector<DtmfPacket>& dtmfPackets = buf.dtmfPackets;
+    dtmfPackets.clear();
+    dtmfSender_->poll(static_cast<uint32_t>(nowUs / 1000), sender_->nextTimestamp(), dtmfPackets);
+    for (const DtmfPacket& p : dtmfPackets) {
       const std::size_t len = sender_->writeWith(static_cast<uint8_t>(p.payloadType), p.marker, p.timestamp, p.payload.data(),
-                                                 p.payload.size(), nowUs, packet_.data(), kMaxDatagram);
+                                                 p.payload.size(), nowUs, packet.data(), kMaxDatagram);
       if (len && canSend) {
-        sendPacket(rtpFd_, remoteRtp_, packet_.data(), len, false);
+        sendPacket(rtpFd_, remoteRtp_, packet.data(), len, false);
         stats_.dtmfPacketsSent++;
       }
     }
-    eventOnWire = dtmfSender_.sendingEvent() || !dtmfPackets_.empty();
+    eventOnWire = dtmfSender_->sendingEvent() || !dtmfPackets.empty();
   }
   if (cnEncoder_) {
     if (!canSend || eventOnWire) {
       cnEncoder_->reset();  // after hold or an event, the next silence starts with a SID
     } else {
       std::size_t sidSize = 0;
-      const DtxAction action = cnEncoder_->process(mono_.data(), n, !dtxSilence, payload_.data(), payload_.size(), sidSize);
+      const DtxAction action = cnEncoder_->process(mono_.data(), n, !dtxSilence, payload.data(), payload.size(), sidSize);
       if (action == DtxAction::SendSid && sidSize > 0) {
         // RFC 3389 §4: the CN packet's RTP header is built as for audio: its timestamp is the
         // first silent sample; the sequence numbers continue. No marker: the next voice packet
         // starts the talkspurt and carries it (RFC 3551 §4.1, through skipSilence below).
         const std::size_t len = sender_->writeWith(static_cast<uint8_t>(config_.comfortNoisePayloadType), false,
-                                                   sender_->nextTimestamp(), payload_.data(), sidSize, nowUs, packet_.data(),
+                                                   sender_->nextTimestamp(), payload.data(), sidSize, nowUs, packet.data(),
                                                    kMaxDatagram);
         if (len) {
-          sendPacket(rtpFd_, remoteRtp_, packet_.data(), len, false);
+          sendPacket(rtpFd_, remoteRtp_, packet.data(), len, false);
           stats_.sidPacketsSent++;
         }
       }
@@ -629,11 +668,11 @@ void Stream::send(int64_t nowUs, std::vector<EngineEvent>& events) {
       for (std::size_t i = 0; i < n; i++) pcm_[2 * i] = pcm_[2 * i + 1] = mono_[i];
       in = pcm_.data();
     }
-    const int bytes = codec_.encoder->encode(in, n * static_cast<std::size_t>(ch), payload_.data(), kMaxDatagram - 64);
+    const int bytes = codec_.encoder->encode(in, n * static_cast<std::size_t>(ch), payload.data(), kMaxDatagram - 64);
     if (bytes > 0) {
-      const std::size_t len = sender_->writeMedia(payload_.data(), static_cast<std::size_t>(bytes), codec_.timestampUnits, nowUs,
-                                                  packet_.data(), kMaxDatagram);
-      if (len) sendPacket(rtpFd_, remoteRtp_, packet_.data(), len, false);
+      const std::size_t len = sender_->writeMedia(payload.data(), static_cast<std::size_t>(bytes), codec_.timestampUnits, nowUs,
+                                                  packet.data(), kMaxDatagram);
+      if (len) sendPacket(rtpFd_, remoteRtp_, packet.data(), len, false);
     } else {
       sender_->skipSilence(codec_.timestampUnits);  // DTX, or an encoder error (counted below)
       if (bytes < 0) stats_.sendErrors++;
@@ -641,9 +680,10 @@ void Stream::send(int64_t nowUs, std::vector<EngineEvent>& events) {
   }
   if (rtcp_->due(nowUs)) sendRtcp(nowUs, false);
   // Lost end packets of a received event end it after the receiver's timeout.
-  dtmfEvents_.clear();
-  dtmfReceiver_.poll(static_cast<uint32_t>(nowUs / 1000), dtmfEvents_);
-  for (const DtmfEvent& d : dtmfEvents_) {
+  std::vector<DtmfEvent>& dtmfEvents = buf.dtmfEvents;
+  dtmfEvents.clear();
+  dtmfReceiver_.poll(static_cast<uint32_t>(nowUs / 1000), dtmfEvents);
+  for (const DtmfEvent& d : dtmfEvents) {
     stats_.dtmfEventsReceived++;
     EngineEvent e;
     e.type = EngineEventType::DtmfReceived;
@@ -722,15 +762,19 @@ void Stream::update(const StreamUpdate& u, StreamCodec* codec, std::unique_ptr<S
   checkComfortNoisePayloadType(cn, codec ? *codec : codec_, te, "updateStream");
   if (u.telephoneEventPayloadType) config_.telephoneEventPayloadType = *u.telephoneEventPayloadType;
   if (u.detectInbandDtmf) config_.detectInbandDtmf = *u.detectInbandDtmf;
-  if (u.comfortNoisePayloadType) {
-    config_.comfortNoisePayloadType = *u.comfortNoisePayloadType;
-    if (!codec) {
-      cnEncoder_.reset();
-      if (config_.dtx && cn >= 0) cnEncoder_ = std::make_unique<ComfortNoiseEncoder>(codec_.ptimeMs);
-    }
+  if (u.comfortNoisePayloadType) config_.comfortNoisePayloadType = *u.comfortNoisePayloadType;
+  if (u.agc) config_.agc = *u.agc;
+  if (u.vadLevel) config_.vadLevel = std::clamp(*u.vadLevel, -1, 3);
+  if (u.dtx) config_.dtx = *u.dtx;
+  if (codec) {
+    applyCodec(std::move(*codec));
+  } else {
+    if (u.comfortNoisePayloadType && cnEncoder_) cnEncoder_.reset();  // another CN payload type: start with a SID
+    configureAudioProcessing(false);
+    configureInbandDetection();
   }
-  if (codec) applyCodec(std::move(*codec));
-  else configureInbandDetection();
+  // DTX switched off in a silence: the next frame goes out as the start of a talkspurt (the
+  // sender marks the first packet after skipped frames, RFC 3551 §4.1).
   if (u.remoteAddress || u.remotePort || u.remoteRtcpPort) {
     if (u.remoteAddress) config_.remoteAddress = *u.remoteAddress;
     if (u.remotePort) config_.remotePort = *u.remotePort;
@@ -746,8 +790,20 @@ void Stream::update(const StreamUpdate& u, StreamCodec* codec, std::unique_ptr<S
 }
 
 void Stream::sendDtmf(const std::string& digits, int durationMs, bool inband) {
-  if (inband) inbandDtmf_->enqueue(digits, durationMs);
-  else dtmfSender_.enqueue(digits, durationMs);
+  if (inband) {
+    if (!inbandDtmf_) {
+      DtmfToneOptions to;
+      to.sampleRate = codec_.sampleRate;
+      inbandDtmf_ = std::make_unique<DtmfToneGenerator>(to);
+    }
+    inbandDtmf_->enqueue(digits, durationMs);
+  } else {
+    if (!dtmfSender_) {
+      dtmfSenderOptions_.payloadType = config_.telephoneEventPayloadType >= 0 ? config_.telephoneEventPayloadType : 101;
+      dtmfSender_ = std::make_unique<Rfc4733Sender>(dtmfSenderOptions_);
+    }
+    dtmfSender_->enqueue(digits, durationMs);
+  }
 }
 
 void Stream::setGain(double send, double receive) {

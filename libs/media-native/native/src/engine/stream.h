@@ -121,6 +121,11 @@ class Stream {
   void setRemote(const std::string& host, int port, int rtcpPort);
   void configureDevices();
   void configureInbandDetection();
+  /**
+   * Creates or frees the VAD, AGC and comfort noise encoder for the current settings; `rebuild`
+   * (a codec change: another frame length) recreates the ones kept.
+   */
+  void configureAudioProcessing(bool rebuild);
   void handleRtp(uint8_t* data, std::size_t size, const UdpAddress& from, int64_t nowUs, std::vector<EngineEvent>& events);
   void handleRtcp(uint8_t* data, std::size_t size, int64_t nowUs);
   void sendPacket(int fd, const UdpAddress& to, uint8_t* data, std::size_t size, bool rtcp);
@@ -153,7 +158,9 @@ class Stream {
   std::unique_ptr<JitterBuffer> jitter_;
   std::unique_ptr<RtcpScheduler> rtcp_;
   std::unique_ptr<QualityEstimator> quality_;
-  Rfc4733Sender dtmfSender_;
+  // DTMF generators exist only once digits are sent (most calls never send any).
+  Rfc4733SenderOptions dtmfSenderOptions_;
+  std::unique_ptr<Rfc4733Sender> dtmfSender_;
   Rfc4733Receiver dtmfReceiver_;
   std::unique_ptr<DtmfToneGenerator> inbandDtmf_;
   std::unique_ptr<Vad> vad_;
@@ -161,7 +168,6 @@ class Stream {
   std::unique_ptr<ComfortNoiseEncoder> cnEncoder_;  // with dtx and a CN payload type
   std::unique_ptr<InbandDtmfDetector> inbandDetector_;
   int inbandDetectorRate_ = 0;
-  std::vector<InbandDigit> inbandDigits_;
 
   std::shared_ptr<AudioSource> source_;
   std::shared_ptr<AudioSink> sink_;
@@ -170,13 +176,9 @@ class Stream {
   RateAdapter sourceAdapter_;
   RateAdapter sinkAdapter_;
 
-  std::vector<int16_t> pcm_;      // codec-rate frame, channels interleaved
-  std::vector<int16_t> mono_;     // codec-rate mono frame
-  std::vector<uint8_t> payload_;
-  std::vector<uint8_t> packet_;   // one outgoing datagram
-  std::vector<uint8_t> recvBuf_;  // one incoming datagram
-  std::vector<DtmfPacket> dtmfPackets_;
-  std::vector<DtmfEvent> dtmfEvents_;
+  std::vector<int16_t> pcm_;   // codec-rate frame, channels interleaved
+  std::vector<int16_t> mono_;  // codec-rate mono frame
+  // Datagram, payload and DTMF scratch buffers are per media thread (stream.cc), not per stream.
 
   bool muted_ = false;
   float sendGain_ = 1.0f;

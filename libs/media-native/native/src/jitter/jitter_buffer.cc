@@ -12,6 +12,20 @@ namespace {
 constexpr int64_t kSeqBase = int64_t{1} << 32;  // extended values start high: never negative
 constexpr int64_t kTsBase = int64_t{1} << 36;
 constexpr std::size_t kMaxPacketMs = 120;      // largest packet duration decoded (Opus max)
+
+// Scratch space shared by every buffer of a thread (a media thread runs its streams one after
+// the other): decoded audio of one packet and the copy the percentile is taken on. Grown to the
+// largest size asked, once per thread.
+std::vector<int16_t>& decodeScratch(std::size_t samples) {
+  thread_local std::vector<int16_t> scratch;
+  if (scratch.size() < samples) scratch.resize(samples);
+  return scratch;
+}
+std::vector<float>& sortScratch(std::size_t n) {
+  thread_local std::vector<float> scratch;
+  if (scratch.size() < n) scratch.resize(n);
+  return scratch;
+}
 }  // namespace
 
 JitterBuffer::JitterBuffer(const JitterBufferConfig& config, Decoder& decoder, int rtpClockRate)
@@ -35,17 +49,20 @@ JitterBuffer::JitterBuffer(const JitterBufferConfig& config, Decoder& decoder, i
   lastPacketTs_ = frameTs_;
   capacity_ = config_.capacityPackets;
   slots_.resize(static_cast<std::size_t>(capacity_));
-  payloads_.resize(static_cast<std::size_t>(capacity_) * config_.maxPayloadBytes);
+  const int initialBytes = config_.initialPayloadBytes > 0 ? std::min(config_.initialPayloadBytes, config_.maxPayloadBytes) : config_.maxPayloadBytes;
+  slotBytes_ = static_cast<std::size_t>(initialBytes);
+  payloads_.resize(static_cast<std::size_t>(capacity_) * slotBytes_);
   playedSeq_.assign(static_cast<std::size_t>(capacity_), -1);
-  const std::size_t maxPacketSamples = samplesFor(sampleRate_, kMaxPacketMs) * channels_;
-  scratch_.resize(std::max(maxPacketSamples, frameSamples_));
-  // Room for: headroom for an inserted chunk + a frame not yet output + a whole decoded packet
-  // + an inserted chunk.
-  carry_.resize(chunkSamples_ + frameSamples_ * 2 + scratch_.size() + chunkSamples_ * 2);
+  maxPacketSamples_ = std::max(samplesFor(sampleRate_, kMaxPacketMs) * channels_, frameSamples_);
+  // Room for: headroom for an inserted chunk + a frame not yet output + a decoded packet of the
+  // size the slots were sized for (at least two frames) + an inserted chunk. A longer packet
+  // grows it (carryAppendPtr).
+  const std::size_t expectedPacketSamples =
+      std::min(maxPacketSamples_, std::max(frameSamples_ * 2, slotBytes_ * channels_ * sampleRate_ / clockRate_));
+  carry_.resize(chunkSamples_ + frameSamples_ * 2 + expectedPacketSamples + chunkSamples_ * 2);
   carryStart_ = carryEnd_ = chunkSamples_;
   transit_.resize(static_cast<std::size_t>(config_.transitWindowPackets));
   jitterHist_.resize(static_cast<std::size_t>(config_.historyPackets));
-  sortScratch_.resize(jitterHist_.size());
   stats_.targetDelayMs = config_.minDelayMs + (config_.codecFec ? config_.frameMs : 0);
 }
 
@@ -65,7 +82,20 @@ JitterBuffer::Slot* JitterBuffer::earliestFrom(int64_t seq) {
 }
 
 uint8_t* JitterBuffer::payloadOf(int64_t seq) {
-  return payloads_.data() + static_cast<std::size_t>(seq % capacity_) * config_.maxPayloadBytes;
+  return payloads_.data() + static_cast<std::size_t>(seq % capacity_) * slotBytes_;
+}
+
+void JitterBuffer::growSlotStorage() {
+  // A packet longer than the negotiated packet time (RFC 3551 §4.5 lets a sender use up to
+  // 120 ms whatever the receiver asked): every slot gets the maximum room, once.
+  const std::size_t bigger = static_cast<std::size_t>(config_.maxPayloadBytes);
+  std::vector<uint8_t> next(static_cast<std::size_t>(capacity_) * bigger);
+  for (std::size_t i = 0; i < slots_.size(); i++) {
+    if (slots_[i].seq >= 0 && slots_[i].size > 0) std::memcpy(next.data() + i * bigger, payloads_.data() + i * slotBytes_, slots_[i].size);
+  }
+  payloads_.swap(next);
+  slotBytes_ = bigger;
+  stats_.storageGrowths++;
 }
 
 int64_t JitterBuffer::extendSeq(uint16_t seq) {
@@ -93,7 +123,7 @@ void JitterBuffer::recordTransit(int64_t ts, int64_t arrivalUs) {
   minTransitMs_ = m;
   const double jitter = transit - m;
   stats_.maxJitterMs = std::max(stats_.maxJitterMs, jitter);
-  jitterHist_[jitterPos_] = jitter;
+  jitterHist_[jitterPos_] = static_cast<float>(jitter);
   jitterPos_ = (jitterPos_ + 1) % jitterHist_.size();
   if (jitterCount_ < jitterHist_.size()) jitterCount_++;
   if (++packetsSinceTarget_ >= 10 || jitterCount_ < 10) updateTarget();
@@ -102,12 +132,12 @@ void JitterBuffer::recordTransit(int64_t ts, int64_t arrivalUs) {
 void JitterBuffer::updateTarget() {
   packetsSinceTarget_ = 0;
   if (jitterCount_ == 0) return;
-  std::copy(jitterHist_.begin(), jitterHist_.begin() + static_cast<std::ptrdiff_t>(jitterCount_), sortScratch_.begin());
+  std::vector<float>& sorted = sortScratch(jitterCount_);
+  std::copy(jitterHist_.begin(), jitterHist_.begin() + static_cast<std::ptrdiff_t>(jitterCount_), sorted.begin());
   std::size_t k = static_cast<std::size_t>(std::floor(config_.jitterPercentile * static_cast<double>(jitterCount_ - 1) + 0.5));
   k = std::min(k, jitterCount_ - 1);
-  std::nth_element(sortScratch_.begin(), sortScratch_.begin() + static_cast<std::ptrdiff_t>(k),
-                   sortScratch_.begin() + static_cast<std::ptrdiff_t>(jitterCount_));
-  const double target = sortScratch_[k] + config_.marginMs;
+  std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(k), sorted.begin() + static_cast<std::ptrdiff_t>(jitterCount_));
+  const double target = static_cast<double>(sorted[k]) + config_.marginMs;
   const double minDelay = config_.minDelayMs + (config_.codecFec ? config_.frameMs : 0);
   stats_.targetDelayMs = std::clamp(target, minDelay, std::max(minDelay, static_cast<double>(config_.maxDelayMs)));
 }
@@ -202,6 +232,7 @@ JitterBuffer::PutResult JitterBuffer::store(uint16_t sequence, uint32_t timestam
   slot.marker = marker;
   slot.cn = cn;
   slot.size = size;
+  if (size > slotBytes_) growSlotStorage();
   if (size > 0) std::memcpy(payloadOf(seq), payload, size);
   stats_.bufferedPackets++;
   recordTransit(ts, arrivalUs);
@@ -221,21 +252,27 @@ int16_t* JitterBuffer::carryAppendPtr(std::size_t samples) {
     carryStart_ = chunkSamples_;
     carryEnd_ = carryStart_ + n;
   }
+  if (carryEnd_ + samples > carry_.size()) {
+    // A packet longer than the buffer was sized for: room for the longest one, once.
+    carry_.resize(std::max(carryEnd_ + samples, chunkSamples_ * 3 + frameSamples_ * 2 + maxPacketSamples_));
+    stats_.storageGrowths++;
+  }
   return carry_.data() + carryEnd_;
 }
 
 void JitterBuffer::decodeSlot(Slot& s) {
-  int n = decoder_.decode(payloadOf(s.seq), s.size, scratch_.data(), scratch_.size());
+  std::vector<int16_t>& scratch = decodeScratch(maxPacketSamples_);
+  int n = decoder_.decode(payloadOf(s.seq), s.size, scratch.data(), maxPacketSamples_);
   if (n <= 0) {
     // An undecodable payload is treated as lost.
-    n = decoder_.conceal(scratch_.data(), frameSamples_);
+    n = decoder_.conceal(scratch.data(), frameSamples_);
     stats_.concealedFrames++;
   } else {
     stats_.packetsPlayed++;
     playedSeq_[static_cast<std::size_t>(s.seq % capacity_)] = s.seq;
   }
-  const std::size_t samples = std::min(static_cast<std::size_t>(std::max(n, 0)), scratch_.size());
-  std::memcpy(carryAppendPtr(samples), scratch_.data(), samples * sizeof(int16_t));
+  const std::size_t samples = std::min(static_cast<std::size_t>(std::max(n, 0)), maxPacketSamples_);
+  std::memcpy(carryAppendPtr(samples), scratch.data(), samples * sizeof(int16_t));
   carryEnd_ += samples;
   if (samples > 0) lastPacketTs_ = static_cast<int64_t>(samples / channels_) * clockRate_ / sampleRate_;
   nextSeq_ = s.seq + 1;
@@ -264,23 +301,24 @@ void JitterBuffer::playComfortNoise(Slot& s) {
 void JitterBuffer::concealMissing(int64_t nextBuffered) {
   // The packet nextSeq_ is due and missing while later ones are here: it is lost.
   stats_.lost++;
+  std::vector<int16_t>& scratch = decodeScratch(maxPacketSamples_);
   const std::size_t samples = std::min(
-      scratch_.size(), static_cast<std::size_t>(lastPacketTs_ * sampleRate_ / clockRate_) * channels_);
+      maxPacketSamples_, static_cast<std::size_t>(lastPacketTs_ * sampleRate_ / clockRate_) * channels_);
   int n = -1;
   if (nextBuffered == nextSeq_ + 1) {
     // Codec FEC (Opus, RFC 7587 useinbandfec): the next packet carries a copy of this one.
     Slot* next = find(nextBuffered);
-    if (next != nullptr) n = decoder_.decodeFec(payloadOf(next->seq), next->size, scratch_.data(), samples);
+    if (next != nullptr) n = decoder_.decodeFec(payloadOf(next->seq), next->size, scratch.data(), samples);
   }
   const bool fec = n > 0;
   if (fec) {
     stats_.fecRecovered++;
   } else {
-    n = decoder_.conceal(scratch_.data(), samples);
+    n = decoder_.conceal(scratch.data(), samples);
   }
-  const std::size_t got = std::min(static_cast<std::size_t>(std::max(n, 0)), scratch_.size());
+  const std::size_t got = std::min(static_cast<std::size_t>(std::max(n, 0)), maxPacketSamples_);
   if (!fec) stats_.concealedFrames += std::max<std::size_t>(1, (got + frameSamples_ - 1) / frameSamples_);
-  std::memcpy(carryAppendPtr(got), scratch_.data(), got * sizeof(int16_t));
+  std::memcpy(carryAppendPtr(got), scratch.data(), got * sizeof(int16_t));
   carryEnd_ += got;
   nextSeq_++;
   nextTs_ += lastPacketTs_;

@@ -25,7 +25,10 @@
 // packet consumes its sequence number, so the gap it announces is never counted as loss and is
 // never concealed.
 //
-// No allocation after construction; no clock reads (every call gets `nowUs`).
+// Memory is sized for the negotiated packet time and the configured maximum delay; it grows
+// once (an allocation, counted in `storageGrowths`) only when the peer sends longer packets than
+// that. Scratch space for decoding and the percentile is shared by the buffers of one thread.
+// No clock reads (every call gets `nowUs`).
 #pragma once
 
 #include <cstddef>
@@ -62,6 +65,13 @@ struct JitterBufferConfig {
    * it from the codec and ptime (160 octets for 20 ms of G.711) to keep streams small.
    */
   int maxPayloadBytes = 1280;
+  /**
+   * Payload room per slot allocated up front, octets (0 = `maxPayloadBytes`). The engine sizes it
+   * for the negotiated packet time (memory per call); the first packet that does not fit (a peer
+   * sending longer packets than negotiated, up to `maxPayloadBytes`) grows every slot to
+   * `maxPayloadBytes` once (counted in `storageGrowths`), the only allocation after construction.
+   */
+  int initialPayloadBytes = 0;
   /** Chunk removed or repeated per delay correction, ms. */
   int chunkMs = 5;
   /**
@@ -118,6 +128,8 @@ struct JitterBufferStats {
   double maxJitterMs = 0;
   /** Packets stored now. */
   uint32_t bufferedPackets = 0;
+  /** Times the slot storage or the decoded-audio buffer grew past its initial size (longer packets than negotiated). */
+  uint32_t storageGrowths = 0;
 };
 
 /** What `get` produced. */
@@ -181,6 +193,7 @@ class JitterBuffer {
   Slot* find(int64_t seq);
   Slot* earliestFrom(int64_t seq);
   uint8_t* payloadOf(int64_t seq);
+  void growSlotStorage();
   int64_t extendSeq(uint16_t seq);
   int64_t extendTs(uint32_t ts);
   void recordTransit(int64_t ts, int64_t arrivalUs);
@@ -209,16 +222,16 @@ class JitterBuffer {
   int64_t frameTs_;
   int64_t capacity_;
   std::vector<Slot> slots_;
+  std::size_t slotBytes_ = 0;       // payload room per slot now (grows once to maxPayloadBytes)
   std::vector<uint8_t> payloads_;
   std::vector<int64_t> playedSeq_;  // ring: sequences decoded recently (duplicate vs late)
   std::vector<int16_t> carry_;      // decoded audio not yet output
   std::size_t carryStart_ = 0;
   std::size_t carryEnd_ = 0;
-  std::vector<int16_t> scratch_;
+  std::size_t maxPacketSamples_ = 0;  // decoded samples of the longest packet (scratch size)
   // timing history
-  std::vector<double> transit_;     // ring of recent transits, ms
-  std::vector<double> jitterHist_;  // ring of recent jitters, ms
-  std::vector<double> sortScratch_;
+  std::vector<double> transit_;    // ring of recent transits, ms
+  std::vector<float> jitterHist_;  // ring of recent jitters, ms (float: 0.1 us resolution is plenty)
   std::size_t transitCount_ = 0, transitPos_ = 0;
   std::size_t jitterCount_ = 0, jitterPos_ = 0;
   double minTransitMs_ = 0;

@@ -447,6 +447,9 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
       if (has(o, "srtp")) u.srtp = parseSrtp(o.Get("srtp").ToObject());
       if (has(o, "comfortNoisePayloadType")) u.comfortNoisePayloadType = num(o, "comfortNoisePayloadType", -1);
       if (has(o, "detectInbandDtmf")) u.detectInbandDtmf = flag(o, "detectInbandDtmf");
+      if (has(o, "agc")) u.agc = flag(o, "agc");
+      if (has(o, "vadLevel")) u.vadLevel = num(o, "vadLevel", -1);
+      if (has(o, "dtx")) u.dtx = flag(o, "dtx");
       engine().updateStream(id, u);
       return info.Env().Undefined();
     });

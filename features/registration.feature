@@ -1,8 +1,10 @@
 Feature: Registration with the SIP registrar
   An agent's line registers with the registrar (Kamailio here, digest authentication, realm
   test.local) and is Ready; the endpoint is Active while at least one line is Ready. Wrong
-  credentials leave the line Failed with the server's answer as its error text. Signing out
-  unregisters the line.
+  credentials leave the line Failed with the server's answer as its error text; a server that
+  never answers leaves it Failed with a timeout as its text, and the line keeps retrying by
+  itself (every reg_interval). Signing out unregisters the line. Failover between sites is in
+  failover.feature.
 
   Background:
     Given the registrar is running
@@ -29,3 +31,10 @@ Feature: Registration with the SIP registrar
     Then Alice's line goes Registering, then Failed
     And Alice's line error mentions the registrar's rejection
     And Alice's endpoint is Inactive
+
+  Scenario: Unreachable server: the line fails, says why, and keeps retrying
+    When Agent Alice signs in as 5004 to a server address where nothing answers
+    Then Alice's line goes Registering, then Failed
+    And Alice's line error says the server did not answer
+    And Alice's endpoint is Inactive
+    And Alice's line tries again and fails again, by itself

@@ -53,6 +53,41 @@ Then("{actor}'s line error mentions the registrar's rejection", function (this: 
   assert.match(conn?.lastError ?? '', /40[13]/);
 });
 
+When('{actor} signs in as {int} to a server address where nothing answers', async function (this: CallWorld, name: string, user: number) {
+  const states: string[] = [];
+  this.lineStates.set(name, states);
+  const logger = new SinkLogger((r) => {
+    if (r.message === 'connection state') states.push(String(r.fields['to']));
+  }, 'info');
+  this.numbers.set(name, String(user));
+  // A port free right now: nothing listens there. Timer F (64 x T1) is 3.2 s with T1 = 50 ms;
+  // reg_interval 1 s: the line retries every second.
+  const port = await freePort();
+  await this.start(name, {
+    config: {
+      connectivity: [{ user: String(user), server: `127.0.0.1:${port}`, protocol: 'UDP' }],
+      proxies: [{ reg_timeout: 60, reg_interval: 1, password: 'secret' }],
+      sip: { timers: { t1Ms: 50, t2Ms: 400 } },
+    },
+    options: { domain: 'test.local', logger },
+  });
+});
+
+Then("{actor}'s line error says the server did not answer", function (this: CallWorld, name: string) {
+  const conn = this.actor(name).endpoint.connections[0];
+  assert.equal(conn?.state, ConnectionState.Failed);
+  // RFC 3261 §8.1.3.1: a transaction timeout is reported as a 408 (Request Timeout).
+  assert.match(conn?.lastError ?? '', /^408 Request Timeout/, `error text: ${conn?.lastError}`);
+});
+
+Then("{actor}'s line tries again and fails again, by itself", async function (this: CallWorld, name: string) {
+  const states = this.lineStates.get(name) ?? [];
+  const first = states.indexOf(ConnectionState.Failed);
+  assert.ok(first >= 0, `${name}'s line has not failed (went ${states.join(' -> ')})`);
+  const again = (): string[] => states.slice(first + 1);
+  await until(() => again().includes(ConnectionState.Registering) && again().includes(ConnectionState.Failed), 10_000, `${name}'s line to retry and fail again (went ${states.join(' -> ')})`);
+});
+
 When('{actor} dials {string}', async function (this: CallWorld, name: string, number: string) {
   const callee = [...this.numbers].find(([, n]) => n === number)?.[0];
   if (callee) this.calls.delete(callee);

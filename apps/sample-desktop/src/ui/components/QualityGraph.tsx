@@ -58,7 +58,7 @@ export function QualityGraph({ samples, width = 320, height = 120, window = 60 }
       </svg>
       <figcaption className="legend">
         {SERIES.map((s) => (
-          <span key={s.key} className={`legend-item ${s.className}`} data-testid={`legend-${s.key}`}>
+          <span key={s.key} className={`legend-item ${s.className}`} data-testid={`legend-${s.className}`}>
             {s.label} {last ? `${last[s.key].toFixed(s.key === 'mos' ? 2 : 1)}${s.unit}` : '–'}
           </span>
         ))}

@@ -486,6 +486,8 @@ export class Endpoint extends Disposable implements ProviderRegistry {
   }
 
   private onConfigChange(e: ConfigurationChangeEvent): void {
+    // Live audio processing: running calls take dtx_mode / vad_level / agc_mode at once (engine update, no renegotiation).
+    if (['dtx_mode', 'vad_level', 'agc_mode'].some((k) => e.affects(`policy.session.${k}`))) for (const s of this._sessions.values()) s.refreshAudioProcessing();
     for (const ch of e.changes) {
       const m = /^proxies[.:]proxy(\d+)[.:]/.exec(ch.key) ?? /^proxies[.:](\d+)[.:]/.exec(ch.key);
       if (m && ch.applies === 'reregister') this._connections[Number(m[1])]?.reregister();

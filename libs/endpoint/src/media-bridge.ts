@@ -37,9 +37,10 @@ export interface MediaBridgeOptions {
   readonly inactivityTimeoutMs?: number;
   /**
    * The `policy.session` processing settings (`dtx_mode`, `vad_level`, `agc_mode`): the engine's
-   * `audioProcessing` is read when the stream is created (the engine has no live update of it, so a
-   * change applies to the next call); CN is offered from `dtx_mode` at every offer/answer. With `dtx_mode` on we offer RFC 3389 comfort
-   * noise (`CN/8000`, PT 13) and send SID packets in silence. Absent: all off.
+   * `audioProcessing` is read when the stream is created and again by
+   * {@link MediaBridge.refreshAudioProcessing} (a live change: the running stream is updated in
+   * the engine); CN is offered from `dtx_mode` at every offer/answer. With `dtx_mode` on we offer RFC 3389 comfort
+   * noise (`CN/8000`, PT 13) and send SID packets in silence (when the peer accepted CN). Absent: all off.
    */
   readonly session?: () => SessionMediaPolicy;
   readonly logger: Logger;
@@ -166,6 +167,23 @@ export class MediaBridge extends Disposable implements SessionDescriptionHandler
   setMuted(muted: boolean): void {
     this._muted = muted;
     if (this._stream?.isOpen) this._stream.setMuted(muted);
+  }
+
+  /**
+   * Applies the current `policy.session` processing settings (`dtx_mode`, `vad_level`,
+   * `agc_mode`) to the running stream: one engine update, effective at the next 20 ms frame
+   * (e.g. DTX on: silence stops being sent). CN is not renegotiated: it follows at the next
+   * offer/answer. No-op before the stream exists or after it closed; a refusal is logged.
+   */
+  refreshAudioProcessing(): void {
+    const policy = this.options.session?.();
+    const stream = this._stream;
+    if (!policy || !stream?.isOpen) return;
+    try {
+      stream.updateAudioProcessing(audioProcessing(policy));
+    } catch (e) {
+      this.options.logger.warn('audio processing update failed', { error: String(e) });
+    }
   }
 
   /** Linear gains (0..16): `send` = microphone volume, `receive` = speaker volume. */

@@ -205,6 +205,14 @@ export class Session extends Disposable implements SessionControl {
 
   private readonly dtmfListened = new WeakSet<MediaStream>();
 
+  /**
+   * @internal The endpoint calls this when `policy.session.dtx_mode` / `vad_level` / `agc_mode`
+   * changed: the call's engine stream takes the new processing at once (no renegotiation).
+   */
+  refreshAudioProcessing(): void {
+    this.bridge.refreshAudioProcessing();
+  }
+
   /** The Call-ID. */
   get id(): string {
     return this.fixedId ?? this.invite.callId ?? '';

@@ -1,0 +1,49 @@
+/**
+ * `npm start -w @sip-endpoint/tlib-bridge-demo [-- --script] [--http-port N] [--sip-port N]`:
+ * starts the demo. With `--script` it runs the scripted call flow, prints every T-Lib request,
+ * event and the SIP it caused, and exits 0; without, it prints the agent URLs and stays up
+ * until Ctrl-C.
+ */
+import { startTlibDemo } from './launcher';
+import { runScriptedDemo } from './script';
+import { TlibClient } from './tlib/client';
+
+function arg(name: string): number | undefined {
+  const i = process.argv.indexOf(name);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
+  return Number.isInteger(v) ? v : undefined;
+}
+
+const script = process.argv.includes('--script');
+const demo = await startTlibDemo({ httpPort: arg('--http-port') ?? (script ? 0 : 8090), sipPort: arg('--sip-port') ?? 0 });
+console.log(`simulated SIP Server on udp/tcp ${demo.simulator.registrarAddress}; T-Lib API ${demo.tlibUrl}`);
+for (const u of demo.urls) console.log(`agent page: ${u}`);
+
+if (script) {
+  let code = 0;
+  const sip = demo.simulator.onDidTraceSip((t) => console.log(`      SIP ${t.direction === 'out' ? '->' : '<-'} ${t.dn ?? '?'}  ${t.summary}`));
+  const client = await TlibClient.connect(demo.tlibUrl);
+  client.onMessage = (m) => {
+    if (m.event !== 'EventRtpStats') console.log(`   <- ${JSON.stringify(m)}`);
+  };
+  try {
+    const { connIds } = await runScriptedDemo(client, { onStep: (t) => console.log(`\n== ${t}`) });
+    console.log(`\nRTP packets relayed on the main call ${connIds.main}: ${demo.simulator.relayedPackets(connIds.main)}`);
+  } catch (e) {
+    console.error(`demo failed: ${e instanceof Error ? e.message : String(e)}`);
+    code = 1;
+  } finally {
+    sip.dispose();
+    client.close();
+    await demo.dispose();
+  }
+  process.exit(code);
+} else {
+  console.log('press Ctrl-C to stop');
+  const stop = async (): Promise<void> => {
+    await demo.dispose();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}

@@ -197,15 +197,21 @@ export function selectAudioDevice(
 
 /** A sound card capture device as a source (throws {@link NativeEngineError} when it cannot be opened). */
 export class SoundSource extends AudioSource {
+  /** The ALSA name it was opened with (what {@link listAudioDevices} reports). */
+  readonly name: string;
   constructor(options: { name: string; sampleRate?: number }) {
     super('sound-source', { name: options.name, sampleRate: options.sampleRate ?? 16000 });
+    this.name = options.name;
   }
 }
 
 /** A sound card playback device as a sink. */
 export class SoundSink extends AudioSink {
+  /** The ALSA name it was opened with (what {@link listAudioDevices} reports). */
+  readonly name: string;
   constructor(options: { name: string; sampleRate?: number }) {
     super('sound-sink', { name: options.name, sampleRate: options.sampleRate ?? 16000 });
+    this.name = options.name;
   }
 }
 

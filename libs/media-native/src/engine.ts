@@ -266,6 +266,19 @@ export class MediaStream extends Disposable {
     callNative('setMuted', () => this.native.setMuted(this.id, muted));
   }
 
+  /**
+   * Replaces the stream's source and/or sink while it runs (device hot-plug: a removed headset
+   * falls back to another device, the call goes on). Absent = unchanged. The stream stops using
+   * the old device before this returns; the caller still owns (and disposes) it. Throws
+   * {@link NativeEngineError} when the stream is closed or cannot convert the device's rate.
+   */
+  setDevices(devices: { source?: AudioSource; sink?: AudioSink }): void {
+    this.assertOpen('setDevices');
+    const source = devices.source ? nativeDeviceOf(devices.source) : null;
+    const sink = devices.sink ? nativeDeviceOf(devices.sink) : null;
+    callNative('setDevices', () => this.native.setDevices(this.id, source, sink));
+  }
+
   /** Linear gains (0..16): `send` (microphone volume) and `receive` (speaker volume). */
   setGain(gain: { send?: number; receive?: number }): void {
     this.assertOpen('setGain');

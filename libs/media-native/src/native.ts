@@ -115,6 +115,7 @@ export interface NativeEngine {
   closeStream(id: number): boolean;
   sendDtmf(id: number, digits: string, durationMs: number, inband: boolean): void;
   setMuted(id: number, muted: boolean): void;
+  setDevices(id: number, source: NativeDevice | null, sink: NativeDevice | null): void;
   setGain(id: number, send: number, receive: number): void;
   setStatsInterval(id: number, ms: number): void;
   getStats(id: number): NativeStats | undefined;

@@ -554,6 +554,22 @@ void Engine::setGain(uint32_t id, double sendGain, double receiveGain) {
   }
 }
 
+void Engine::setStreamDevices(uint32_t id, std::shared_ptr<AudioSource> source, std::shared_ptr<AudioSink> sink) {
+  find(id, "setDevices");
+  for (auto& t : threads_) {
+    bool found = false;
+    MediaThread* th = t.get();
+    th->call([&] {
+      if (Stream* s = th->stream(id)) {
+        found = true;
+        s->setDevices(std::move(source), std::move(sink));
+      }
+    });
+    if (found) return;
+  }
+  SIPMEDIA_FAIL("setDevices", "unknown or closed stream " + std::to_string(id));
+}
+
 void Engine::setStatsInterval(uint32_t id, int ms) {
   find(id, "setStatsInterval");
   for (auto& t : threads_) {

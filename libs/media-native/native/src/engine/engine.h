@@ -265,6 +265,12 @@ class Engine {
   void setGain(uint32_t id, double sendGain, double receiveGain);
   /** Changes the period of Stats events (0 = off). */
   void setStatsInterval(uint32_t id, int ms);
+  /**
+   * Replaces the stream's source and/or sink (null keeps the current one) while it runs: device
+   * hot-plug, a removed headset falling back to the default device. Applied between ticks; throws
+   * EngineError for an unknown stream or a device rate the stream cannot convert.
+   */
+  void setStreamDevices(uint32_t id, std::shared_ptr<AudioSource> source, std::shared_ptr<AudioSink> sink);
   /** The last snapshot (refreshed every tick). False for an unknown or closed stream. */
   bool getStats(uint32_t id, StreamStatsSnapshot& out) const;
 

@@ -326,6 +326,18 @@ void Stream::configureInbandDetection() {
   inbandDetectorRate_ = codec_.sampleRate;
 }
 
+void Stream::setDevices(std::shared_ptr<AudioSource> source, std::shared_ptr<AudioSink> sink) {
+  // Checked before anything changes: a refused device leaves the stream as it was.
+  for (int rate : {source ? source->sampleRate() : codec_.sampleRate, sink ? sink->sampleRate() : codec_.sampleRate}) {
+    if (rate != codec_.sampleRate && !Resampler::supports(rate, codec_.sampleRate))
+      SIPMEDIA_FAIL("setDevices", "cannot convert audio between " + std::to_string(rate) + " Hz and " + std::to_string(codec_.sampleRate) +
+                                      " Hz (8/16/32/48 kHz are supported)");
+  }
+  if (source) source_ = std::move(source);
+  if (sink) sink_ = std::move(sink);
+  configureDevices();
+}
+
 void Stream::setConferencePorts(std::shared_ptr<AudioSource> source, std::shared_ptr<AudioSink> sink) {
   confSource_ = std::move(source);
   confSink_ = std::move(sink);

@@ -111,6 +111,8 @@ class Stream {
   void setMuted(bool muted) { muted_ = muted; }
   void setGain(double send, double receive);
   void setStatsInterval(int ms) { statsIntervalMs_ = ms; }
+  /** Replaces the stream's own source and/or sink (null keeps it); throws EngineError for a rate it cannot convert. */
+  void setDevices(std::shared_ptr<AudioSource> source, std::shared_ptr<AudioSink> sink);
   /** Overrides source/sink (conference ports); null restores the configured ones. */
   void setConferencePorts(std::shared_ptr<AudioSource> source, std::shared_ptr<AudioSink> sink);
   /** Sends an RTCP BYE (RFC 3550 §6.6) and closes the sockets. */

@@ -314,7 +314,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
         env, "NativeEngine",
         {InstanceMethod<&NativeEngine::CreateStream>("createStream"), InstanceMethod<&NativeEngine::UpdateStream>("updateStream"),
          InstanceMethod<&NativeEngine::CloseStream>("closeStream"), InstanceMethod<&NativeEngine::SendDtmf>("sendDtmf"),
-         InstanceMethod<&NativeEngine::SetMuted>("setMuted"), InstanceMethod<&NativeEngine::SetGain>("setGain"),
+         InstanceMethod<&NativeEngine::SetMuted>("setMuted"), InstanceMethod<&NativeEngine::SetDevices>("setDevices"), InstanceMethod<&NativeEngine::SetGain>("setGain"),
          InstanceMethod<&NativeEngine::SetStatsInterval>("setStatsInterval"), InstanceMethod<&NativeEngine::GetStats>("getStats"),
          InstanceMethod<&NativeEngine::CreateConference>("createConference"),
          InstanceMethod<&NativeEngine::AddToConference>("addToConference"),
@@ -463,6 +463,31 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     return guard(info, "sendDtmf", [&]() -> Napi::Value {
       const uint32_t id = idArg(info);
       engine().sendDtmf(id, info[1].ToString().Utf8Value(), info[2].ToNumber().Int32Value(), info[3].ToBoolean().Value());
+      return info.Env().Undefined();
+    });
+  }
+
+  Napi::Value SetDevices(const Napi::CallbackInfo& info) {
+    return guard(info, "setDevices", [&]() -> Napi::Value {
+      const uint32_t id = idArg(info);
+      auto* data = info.Env().GetInstanceData<AddonData>();
+      auto device = [&](std::size_t i) -> NativeDevice* {
+        if (info.Length() <= i || info[i].IsNull() || info[i].IsUndefined()) return nullptr;
+        if (!info[i].IsObject() || !info[i].ToObject().InstanceOf(data->deviceCtor.Value()))
+          throw std::invalid_argument("setDevices(id, source, sink): a device or null");
+        return NativeDevice::Unwrap(info[i].ToObject());
+      };
+      std::shared_ptr<AudioSource> source;
+      std::shared_ptr<AudioSink> sink;
+      if (NativeDevice* d = device(1)) {
+        source = d->source();
+        if (!source) throw std::invalid_argument("setDevices: source is not a source device");
+      }
+      if (NativeDevice* d = device(2)) {
+        sink = d->sink();
+        if (!sink) throw std::invalid_argument("setDevices: sink is not a sink device");
+      }
+      engine().setStreamDevices(id, std::move(source), std::move(sink));
       return info.Env().Undefined();
     });
   }

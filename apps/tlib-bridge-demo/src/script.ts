@@ -18,8 +18,8 @@ export interface ScriptStep {
 
 /** Options of {@link runScriptedDemo}. */
 export interface ScriptOptions {
-  /** Called before each step (print the title). */
-  onStep?(title: string): void;
+  /** Called (and awaited) before each step: print the title, or check the state the previous step left. */
+  onStep?(title: string): void | Promise<void>;
   /** Pause between steps so audio flows through the relay (default 700 ms). */
   talkMs?: number;
   /** Bound on each wait (default 15 s). */
@@ -37,7 +37,7 @@ export async function runScriptedDemo(client: TlibClient, options: ScriptOptions
   const talk = (): Promise<void> => new Promise((r) => setTimeout(r, options.talkMs ?? 700));
   const steps: ScriptStep[] = [];
   const step = async (title: string, request: Omit<TlibRequest, 'referenceId'>, expect: Match[], connOf?: (m: TlibMessage) => boolean): Promise<TlibMessage[]> => {
-    options.onStep?.(title);
+    await options.onStep?.(title);
     const start = client.events.length;
     const referenceId = client.send(request);
     const got: TlibMessage[] = [];

@@ -52,6 +52,11 @@ export interface DesktopHostOptions {
   readonly ui?: 'dist' | 'dev' | 'auto' | 'none';
   /** Statistics period of the quality stream (ms, default 1000). */
   readonly statsIntervalMs?: number;
+  /**
+   * A directory: maps what the user typed (a DN) to the URI to call, or undefined to leave it
+   * (then a bare number goes to the SIP Server). Used for dial, transfer and consult targets.
+   */
+  readonly directory?: (target: string) => string | undefined;
   /** Extra options of `createEndpoint` (the host sets `audio`). */
   readonly endpointOptions?: Omit<EndpointOptions, 'audio'>;
   /** Logs of the host (default: none). */
@@ -263,10 +268,11 @@ export async function startDesktopHost(options: DesktopHostOptions): Promise<Des
     if (!s || s.state === SessionState.Disconnected) throw new CommandError('UNKNOWN_SESSION', `no call ${id}`);
     return s;
   };
+  const lookup = (target: string): string => options.directory?.(target) ?? target;
   const run = async (c: Command): Promise<void> => {
     switch (c.name) {
       case 'dial':
-        endpoint.dial(c.target, c.lineId ? { connection: c.lineId } : {});
+        endpoint.dial(lookup(c.target), c.lineId ? { connection: c.lineId } : {});
         return;
       case 'answer':
         return session(c.sessionId).answer();
@@ -281,13 +287,17 @@ export async function startDesktopHost(options: DesktopHostOptions): Promise<Des
       case 'sendDtmf':
         return session(c.sessionId).sendDtmf(c.digits);
       case 'transfer': {
-        const p = await session(c.sessionId).transfer(c.target);
+        const s = session(c.sessionId);
+        const p = await s.transfer(lookup(c.target));
         if (p.statusCode >= 300) throw new CommandError('TRANSFER_FAILED', `transfer to ${c.target} failed: ${p.statusCode} ${p.reason}`);
+        // RFC 5589 §6.1: once the NOTIFY reports success, the transferor ends its call with the
+        // transferee (BYE), unless the transferee already did.
+        if (s.state === SessionState.Connected) await s.hangup();
         return;
       }
       case 'consult': {
         const s = session(c.sessionId);
-        const consultation = await s.consult(c.target);
+        const consultation = await s.consult(lookup(c.target));
         const m = meta.get(consultation.id);
         if (m) m.consultationFor = s.id;
         scheduleSnapshot();

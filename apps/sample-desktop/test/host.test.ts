@@ -1,0 +1,139 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSampleDesktop, type SampleDesktop } from '../src/start';
+import { TestClient } from './support/ws-client';
+import { wavLevel } from './support/wav';
+
+// Three agents on the embedded simulated SIP Server, each with a desktop host (no UI served:
+// these tests speak the WebSocket protocol as the UI does).
+describe('desktop host against the simulated SIP Server', () => {
+  let desktop: SampleDesktop;
+  let dir: string;
+  const ui: Record<string, TestClient> = {};
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sample-desktop-host-'));
+    desktop = await startSampleDesktop({ agents: ['2001', '2002', '2003'], recordDir: dir, ui: 'none', statsIntervalMs: 250 });
+    for (const { agent, host } of desktop.hosts) ui[agent] = await TestClient.connect(host.url);
+  }, 30_000);
+
+  afterAll(async () => {
+    for (const c of Object.values(ui)) c.close();
+    await desktop?.dispose();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
+
+  it('reports each agent registered on its line at the simulator', () => {
+    for (const agent of ['2001', '2002', '2003']) {
+      const snap = ui[agent]!.snapshot!;
+      expect(snap.agent).toBe(agent);
+      expect(snap.status).toBe('Active');
+      expect(snap.lines).toHaveLength(1);
+      expect(snap.lines[0]).toMatchObject({ user: agent, state: 'Ready', registers: true, server: desktop.simulator!.registrarAddress });
+      expect(snap.devices.inputs.length).toBeGreaterThan(0);
+      expect(snap.devices.selectedOutput).toBe('record');
+    }
+    expect(ui['2001']!.messages[0]).toEqual({ type: 'hello', protocol: 1, agent: '2001' });
+  });
+
+  it('answers a malformed message and a command on an unknown call with typed errors', async () => {
+    const a = ui['2001']!;
+    a.raw('{"type":"command","requestId":"bad1","command":{"name":"hold"}}');
+    await a.waitFor(() => a.messages.some((m) => m.type === 'error' && m.requestId === 'bad1'), 5000, 'BAD_REQUEST');
+    expect(a.messages.find((m) => m.type === 'error' && m.requestId === 'bad1')).toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(a.send({ name: 'hold', sessionId: 'no-such-call' })).rejects.toThrow(/^UNKNOWN_SESSION/);
+    await expect(a.send({ name: 'selectDevice', kind: 'input', deviceId: 'nope' })).rejects.toThrow(/^UNKNOWN_DEVICE/);
+    // The endpoint's own errors keep their SdkError code.
+    await expect(a.send({ name: 'setVolume', kind: 'mic', volume: 1e400 })).rejects.toThrow(/BAD_REQUEST/);
+  });
+
+  it('refuses a WebSocket from a foreign web page (Origin check)', async () => {
+    const ws = new WebSocket(`${desktop.hosts[0]!.host.url.replace('http', 'ws')}ws`, { headers: { Origin: 'http://evil.example' } });
+    const status = await new Promise<number>((resolve) => {
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once('open', () => resolve(101));
+      ws.once('error', () => resolve(-1));
+    });
+    ws.terminate();
+    expect(status).toBe(403);
+  });
+
+  it('places a call 2001 -> 2002, audio flows both ways, hold/retrieve, DTMF, mute, then blind transfer to 2003 and a conference', async () => {
+    const a = ui['2001']!;
+    const b = ui['2002']!;
+    const c = ui['2003']!;
+    await a.send({ name: 'dial', target: '2002' });
+    const ringing = await b.call((x) => x.state === 'Alerting', 10_000, '2002 ringing');
+    expect(ringing.direction).toBe('incoming');
+    await b.send({ name: 'answer', sessionId: ringing.id });
+    const ab = await a.call((x) => x.state === 'Connected', 10_000, '2001 connected');
+    expect(ab.remote).toContain('2002');
+
+    // RTP both ways: the quality stream and the counters in the snapshot.
+    await a.waitFor(() => a.samples.some((q) => q.sessionId === ab.id && q.packetsReceived > 20 && q.mos > 0), 15_000, 'quality samples with MOS');
+    await b.waitFor(() => b.live.some((x) => x.packetsReceived > 20 && x.codec !== ''), 10_000, '2002 receiving RTP');
+
+    await a.send({ name: 'hold', sessionId: ab.id });
+    await b.waitFor(() => b.live[0]?.held === true, 10_000, '2002 sees the hold');
+    expect(a.live.find((x) => x.id === ab.id)?.held).toBe(true);
+    await a.send({ name: 'retrieve', sessionId: ab.id });
+    await b.waitFor(() => b.live[0]?.held === false, 10_000, '2002 sees the retrieve');
+
+    await a.send({ name: 'sendDtmf', sessionId: ab.id, digits: '12#' });
+    await b.waitFor(() => b.messages.filter((m) => m.type === 'dtmf').length >= 3, 10_000, 'three DTMF digits at 2002');
+    expect(b.messages.filter((m) => m.type === 'dtmf').map((m) => (m.type === 'dtmf' ? m.digit : ''))).toEqual(['1', '2', '#']);
+
+    await a.send({ name: 'mute', sessionId: ab.id, muted: true });
+    await a.waitFor(() => a.live.find((x) => x.id === ab.id)?.muted === true, 5000, 'muted in the snapshot');
+    await a.send({ name: 'mute', sessionId: ab.id, muted: false });
+
+    // 2002 transfers 2001 to 2003 (REFER): 2001 calls 2003, 2003 answers, 2002's call ends.
+    const bCall = b.live[0]!;
+    const transferred = b.send({ name: 'transfer', sessionId: bCall.id, target: '2003' }, 20_000);
+    const cRinging = await c.call((x) => x.state === 'Alerting', 10_000, '2003 ringing');
+    await c.send({ name: 'answer', sessionId: cRinging.id });
+    await transferred;
+    await b.waitFor(() => b.live.length === 0, 10_000, "2002's call to end");
+    await a.waitFor(() => a.live.length === 1 && a.live[0]!.remote.includes('2003') && a.live[0]!.state === 'Connected', 10_000, '2001 talking to 2003');
+    const ac = a.live[0]!;
+
+    // Conference: 2001 calls 2002 again and joins both calls.
+    await a.send({ name: 'hold', sessionId: ac.id });
+    await a.send({ name: 'dial', target: '2002' });
+    const again = await b.call((x) => x.state === 'Alerting', 10_000, '2002 ringing again');
+    await b.send({ name: 'answer', sessionId: again.id });
+    const ab2 = await a.call((x) => x.state === 'Connected' && x.remote.includes('2002'), 10_000, '2001 connected to 2002 again');
+    await a.send({ name: 'conference', sessionId: ab2.id, otherSessionId: ac.id });
+    await a.waitFor(() => a.live.filter((x) => x.conferencedWith).length === 2 && a.live.every((x) => !x.held), 10_000, 'conference in the snapshot');
+    // In the conference, 2003 hears 2002 (mixed by 2001's engine): its packets keep coming.
+    const before = c.live[0]!.packetsReceived;
+    await c.waitFor(() => (c.live[0]?.packetsReceived ?? 0) > before + 20, 10_000, '2003 receiving in the conference');
+
+    for (const x of a.live) await a.send({ name: 'hangup', sessionId: x.id });
+    await a.waitFor(() => a.live.length === 0, 10_000, '2001 idle');
+    await b.waitFor(() => b.live.length === 0, 10_000, '2002 idle');
+    await c.waitFor(() => c.live.length === 0, 10_000, '2003 idle');
+    const ended = a.snapshot!.calls.filter((x) => x.state === 'Disconnected');
+    expect(ended.length).toBeGreaterThanOrEqual(2);
+    expect(ended[0]!.endCause?.by).toBe('local');
+
+    // Every call's received audio was recorded, and is not silence (the far end's tone).
+    await a.waitFor(() => a.snapshot!.recordings.length >= 3, 5000, 'recordings');
+    const rec = a.snapshot!.recordings.find((r) => r.sessionId === ab.id);
+    expect(rec, JSON.stringify(a.snapshot!.recordings)).toBeDefined();
+    const level = wavLevel(rec!.file);
+    expect(level.samples).toBeGreaterThan(8000);
+    expect(level.rms).toBeGreaterThan(300);
+  });
+
+  it('shows a failed dial as an error of the endpoint (no such DN at the SIP Server)', async () => {
+    const a = ui['2001']!;
+    await a.send({ name: 'dial', target: '2999' });
+    await a.waitFor(() => a.snapshot!.calls.some((x) => x.state === 'Disconnected' && x.remote.includes('2999')), 10_000, 'the call to 2999 to fail');
+    const failed = a.snapshot!.calls.find((x) => x.remote.includes('2999'))!;
+    expect(failed.endCause?.code).toBeGreaterThanOrEqual(400);
+  });
+});

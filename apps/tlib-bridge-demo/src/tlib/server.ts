@@ -132,23 +132,23 @@ export class TlibApi extends Disposable {
           });
           return;
         case 'TMakeCall':
-          await sim.makeCall(req.thisDN, req.otherDN!, o);
+          await sim.makeCall(req.thisDN, req.otherDN as string, o);
           return;
         case 'TAnswerCall':
-          await sim.answerCall(req.thisDN, req.connId!, o);
+          await sim.answerCall(req.thisDN, req.connId as string, o);
           return;
         case 'THoldCall':
-          await sim.holdCall(req.thisDN, req.connId!, o);
+          await sim.holdCall(req.thisDN, req.connId as string, o);
           return;
         case 'TRetrieveCall':
-          await sim.retrieveCall(req.thisDN, req.connId!, o);
+          await sim.retrieveCall(req.thisDN, req.connId as string, o);
           return;
         case 'TReleaseCall':
-          await sim.releaseCall(req.thisDN, req.connId!, o);
+          await sim.releaseCall(req.thisDN, req.connId as string, o);
           return;
         case 'TInitiateTransfer':
         case 'TInitiateConference':
-          await sim.initiateConsult(req.thisDN, req.connId!, req.otherDN!, o);
+          await sim.initiateConsult(req.thisDN, req.connId as string, req.otherDN as string, o);
           return;
         case 'TCompleteTransfer':
           await sim.completeTransfer(req.thisDN, req.connId, req.transferConnId, o);
@@ -157,10 +157,10 @@ export class TlibApi extends Disposable {
           await sim.completeConference(req.thisDN, req.connId, req.transferConnId, o);
           return;
         case 'TSingleStepTransfer':
-          await sim.singleStepTransfer(req.thisDN, req.connId!, req.otherDN!, o);
+          await sim.singleStepTransfer(req.thisDN, req.connId as string, req.otherDN as string, o);
           return;
         case 'TSendDTMF':
-          await sim.sendDtmf(req.thisDN, req.connId!, req.dtmfDigits!, o);
+          await sim.sendDtmf(req.thisDN, req.connId as string, req.dtmfDigits as string, o);
           return;
       }
     } catch (e) {

@@ -14,6 +14,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SinkLogger, consoleSink, type Logger } from '@sip-endpoint/base';
+// The simulator is published as the `./simulator` entry of the demo app (its package exports),
+// not its main entry, which the generic deep-import rule cannot tell apart.
+// eslint-disable-next-line no-restricted-imports
 import { startSimulatedSipServer, type SimulatedSipServer } from '@sip-endpoint/tlib-bridge-demo/simulator';
 import { startDesktopHost, type DesktopHost, type DesktopHostOptions } from './host/index';
 
@@ -55,7 +58,8 @@ export interface SampleDesktop {
 }
 
 /** Different tones per agent, so a recording tells who was heard. */
-const TONES = [440, 1000, 700, 1300, 550];
+const TONES = [440, 1000, 700, 1300, 550] as const;
+const tone = (i: number): number => TONES[i % TONES.length] ?? 440;
 
 /**
  * Starts the sample desktop: the simulator (unless config files are given) and one host per
@@ -80,7 +84,7 @@ export async function startSampleDesktop(options: SampleDesktopOptions = {}): Pr
   try {
     if (options.configFiles && options.configFiles.length > 0) {
       for (const [i, file] of options.configFiles.entries()) {
-        const host = await startDesktopHost({ ...common, config: resolve(file), httpPort: port(i), toneHz: TONES[i % TONES.length]! });
+        const host = await startDesktopHost({ ...common, config: resolve(file), httpPort: port(i), toneHz: tone(i) });
         hosts.push({ agent: host.snapshot().agent, host });
       }
     } else {
@@ -97,7 +101,7 @@ export async function startSampleDesktop(options: SampleDesktopOptions = {}): Pr
             proxies: [{ reg_timeout: 300, reg_interval: 2 }],
           } as never,
           httpPort: port(i),
-          toneHz: TONES[i % TONES.length]!,
+          toneHz: tone(i),
           directory,
           endpointOptions: { ephemeralPorts: true, domain: sim.domain },
         });

@@ -75,7 +75,7 @@ export class AudioRouter extends Disposable {
     }
     this.outputs.push({ id: 'discard', label: 'Discard', kind: 'output', create: () => new NullSink() });
     if (options.soundCards !== false) {
-      let cards: ReturnType<typeof listAudioDevices> = [];
+      let cards: ReturnType<typeof listAudioDevices>;
       try {
         cards = listAudioDevices();
       } catch {
@@ -87,8 +87,9 @@ export class AudioRouter extends Disposable {
         if (c.output) this.outputs.push({ id: `card:${c.name}`, label, kind: 'output', create: () => new SoundSink({ name: c.name }) });
       }
     }
-    this.selectedInput = this.inputs[0]!.id;
-    this.selectedOutput = this.outputs[0]!.id;
+    // Both lists always hold a virtual device (a tone, Discard).
+    this.selectedInput = this.inputs[0]?.id ?? 'silence';
+    this.selectedOutput = this.outputs[0]?.id ?? 'discard';
   }
 
   private record(dir: string): AudioSink {
@@ -101,15 +102,15 @@ export class AudioRouter extends Disposable {
 
   /** A new microphone for a stream, from the selected input. */
   readonly createSource = (): AudioSource => {
-    const d = this.inputs.find((i) => i.id === this.selectedInput) ?? this.inputs[0]!;
-    return d.create();
+    const d = this.inputs.find((i) => i.id === this.selectedInput) ?? this.inputs[0];
+    return d ? d.create() : new NullSource();
   };
 
   /** A new speaker for a stream, from the selected output (a recorder: a new WAV file). */
   readonly createSink = (): AudioSink => {
-    const d = this.outputs.find((o) => o.id === this.selectedOutput) ?? this.outputs[0]!;
+    const d = this.outputs.find((o) => o.id === this.selectedOutput) ?? this.outputs[0];
     const before = this._recordings.length;
-    const sink = d.create();
+    const sink = d ? d.create() : new NullSink();
     const rec = this._recordings.length > before ? this._recordings[this._recordings.length - 1] : undefined;
     this._onDidCreateSink.fire(rec ? { file: rec.file } : {});
     return sink;

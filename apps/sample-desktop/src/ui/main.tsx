@@ -5,7 +5,9 @@ import { HostClient } from './client';
 import './styles.css';
 
 const client = new HostClient();
-createRoot(document.getElementById('root')!).render(
+const root = document.getElementById('root');
+if (!root) throw new Error('index.html has no #root element');
+createRoot(root).render(
   <StrictMode>
     <App client={client} />
   </StrictMode>,

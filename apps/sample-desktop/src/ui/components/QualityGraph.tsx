@@ -48,7 +48,7 @@ export function QualityGraph({ samples, width = 320, height = 120, window = 60 }
             const top = s.max(values);
             const y = (v: number): number => height - pad - (Math.min(v, top) / top) * (height - 2 * pad);
             const points = values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
-            return <polyline key={s.key} points={shown.length === 1 ? `${points} ${(width - pad).toFixed(1)},${y(values[0]!).toFixed(1)}` : points} className={`series ${s.className}`} data-series={s.key} fill="none" />;
+            return <polyline key={s.key} points={shown.length === 1 ? `${points} ${(width - pad).toFixed(1)},${y(values[0] ?? 0).toFixed(1)}` : points} className={`series ${s.className}`} data-series={s.key} fill="none" />;
           })}
         {shown.length === 0 && (
           <text x={width / 2} y={height / 2} textAnchor="middle" className="empty">

@@ -19,7 +19,9 @@ export const CommandFailed: Story = {
     const c = within(canvasElement);
     await expect(c.getAllByTestId('error')).toHaveLength(2);
     await expect(c.getAllByTestId('error')[0]).toHaveTextContent('hold failed INVALID_STATE cannot hold');
-    await userEvent.click(c.getAllByRole('button', { name: 'Dismiss' })[1]!);
+    const [, second] = c.getAllByRole('button', { name: 'Dismiss' });
+    if (!second) throw new Error('two Dismiss buttons expected');
+    await userEvent.click(second);
     await expect(args.onDismiss).toHaveBeenCalledWith(1);
   },
 };

@@ -14,9 +14,10 @@ export const Burst: Story = {
     const c = within(canvasElement);
     const lines = canvasElement.querySelectorAll('polyline');
     await expect(lines).toHaveLength(3);
-    await expect(lines[0]!.getAttribute('points')!.split(' ')).toHaveLength(60);
+    const mosPoints = (lines[0]?.getAttribute('points') ?? '').split(' ');
+    await expect(mosPoints).toHaveLength(60);
     // MOS at 4.4 sits near the top of its 0..5 scale: y well above the middle.
-    const lastMosY = Number(lines[0]!.getAttribute('points')!.split(' ').pop()!.split(',')[1]);
+    const lastMosY = Number(mosPoints[mosPoints.length - 1]?.split(',')[1]);
     await expect(lastMosY).toBeLessThan(160 / 2);
     await expect(c.getByTestId('legend-mos')).toHaveTextContent(/MOS 4\.\d\d/);
     await expect(c.getByTestId('legend-loss')).toHaveTextContent('Loss 0.0%');

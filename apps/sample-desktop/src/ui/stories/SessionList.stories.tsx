@@ -22,7 +22,9 @@ export const HeldAndRinging: Story = {
     const c = within(canvasElement);
     const cards = c.getAllByTestId('call');
     await expect(cards.map((e) => e.getAttribute('data-state'))).toEqual(['Connected', 'Alerting']);
-    await userEvent.click(within(cards[1]!).getByRole('button', { name: 'Answer' }));
+    const second = cards[1];
+    if (!second) throw new Error('two cards expected');
+    await userEvent.click(within(second).getByRole('button', { name: 'Answer' }));
     await expect(args.actions.answer).toHaveBeenCalledWith('call-ringing');
   },
 };

@@ -15,8 +15,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SinkLogger, consoleSink, type Logger } from '@sip-endpoint/base';
 // The simulator is published as the `./simulator` entry of the demo app (its package exports),
-// not its main entry, which the generic deep-import rule cannot tell apart.
-// eslint-disable-next-line no-restricted-imports
+// not a main entry, which the generic deep-import rule cannot tell apart; and Nx forbids
+// importing an application project, though the `scope:sim-app` tag exists for this import.
+// eslint-disable-next-line no-restricted-imports, @nx/enforce-module-boundaries
 import { startSimulatedSipServer, type SimulatedSipServer } from '@sip-endpoint/tlib-bridge-demo/simulator';
 import { startDesktopHost, type DesktopHost, type DesktopHostOptions } from './host/index';
 

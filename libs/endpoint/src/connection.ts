@@ -1,9 +1,11 @@
 /**
  * {@link Connection}: one configured SIP Server line (a `Connectivity` entry with its
- * `proxies.proxyN`), with its own stack, user agent, registration and MWI subscription.
+ * `proxies.proxyN`), with its user agent, registration and MWI subscription. Lines on the same
+ * local transport share one stack (one socket) through a {@link LineStackPool}: see there how
+ * incoming requests reach the right line.
  */
 import { readFileSync } from 'node:fs';
-import { Disposable, Emitter, ErrorCode, SdkError, isSdkError, type Event, type Logger } from '@sip-endpoint/base';
+import { Disposable, Emitter, ErrorCode, SdkError, isSdkError, type Event, type IDisposable, type Logger } from '@sip-endpoint/base';
 import type { ConnectivityConfig, EndpointConfig, ProxyConfig } from '@sip-endpoint/config';
 import {
   RegistrationState,
@@ -17,6 +19,10 @@ import {
   type Registration,
   type SessionDescriptionHandler,
   type UserAgentDelegate,
+  createResponse,
+  type ServerTransaction,
+  type SipRequest,
+  type SipResponse,
 } from '@sip-endpoint/signaling';
 
 /**
@@ -78,6 +84,8 @@ export interface ConnectionOptions {
   readonly domain?: string;
   readonly resolver?: SipResolver;
   readonly userAgent?: string;
+  /** Where the line gets its stack (shared with the other lines of the endpoint); default: a pool of its own. */
+  readonly stacks?: LineStackPool;
 }
 
 /** `reg_timeout` semantics: 0, empty or non-numeric = standalone (genesys-compat §3). */
@@ -87,7 +95,8 @@ export function registrationExpires(proxy: ProxyConfig | undefined): number {
 }
 
 /**
- * One SIP Server line. `start()` binds its stack (a port of `sip.transports` or of
+ * One SIP Server line. `start()` takes a stack from the endpoint's {@link LineStackPool} (shared
+ * with the other lines of the same protocol; bound on a port of `sip.transports` or of
  * `sip_port_min..sip_port_max`), creates its user agent and registers (unless standalone); the
  * registration retries every `reg_interval` (doubling) and every change is an
  * {@link onDidChangeState} event. RFC 3263 failover between the server's targets is the stack
@@ -98,6 +107,7 @@ export class Connection extends Disposable {
   private _ua: UserAgent | undefined;
   private registration: Registration | undefined;
   private mwi: MessageSummarySubscription | undefined;
+  private lease: StackLease | undefined;
   private _lastError: string | undefined;
   private readonly logger: Logger;
   private readonly _onDidChangeState = this._register(new Emitter<ConnectionStateChangeEvent>());
@@ -211,15 +221,16 @@ export class Connection extends Disposable {
    * {@link onDidChangeState}. A bind failure moves the line to Failed.
    */
   async start(): Promise<void> {
-    let stack: SipStack;
+    const pool = this.options.stacks ?? this._register(new LineStackPool(this.options, this.logger));
+    let lease: StackLease;
     try {
-      stack = await this.bindStack();
+      lease = await pool.lease(this.options.line.user, this.protocol);
     } catch (e) {
       this.fail(`cannot bind a SIP port: ${String(e)}`);
       return;
     }
     if (this.isDisposed) {
-      stack.dispose();
+      lease.dispose();
       return;
     }
     const proxy = this.options.proxy;
@@ -227,20 +238,29 @@ export class Connection extends Disposable {
       onInvite: (session) => this.host.onIncomingInvite(this, session),
       createSessionDescriptionHandler: () => this.host.createSessionDescriptionHandler(this),
     };
-    this._ua = this._register(
-      await UserAgent.create({
+    let ua: UserAgent;
+    try {
+      ua = await UserAgent.create({
         aor: this.aor,
         ...(proxy?.display_name ? { displayName: proxy.display_name } : {}),
         ...(proxy?.password ? { credentials: { username: this.options.line.user, password: proxy.password } } : {}),
-        stack,
+        stack: lease.stack,
         createSessionDescriptionHandler: () => this.host.createSessionDescriptionHandler(this),
         delegate,
         transport: this.protocol,
         logger: this.logger,
-      }),
-    );
-    this._register(stack);
-    this._register(this._ua.onDidCreateSession(({ session }) => this.host.onSessionCreated(this, session)));
+        // The pool routes incoming messages of the shared stack to the line they are for.
+        incoming: 'external',
+      });
+    } catch (e) {
+      lease.dispose();
+      throw e;
+    }
+    // Disposed in this order: the user agent (its last unsubscribes use the stack), then the lease.
+    this._ua = this._register(ua);
+    lease.attach(ua);
+    this.lease = this._register(lease);
+    this._register(ua.onDidCreateSession(({ session }) => this.host.onSessionCreated(this, session)));
     const expires = registrationExpires(proxy);
     if (expires === 0) {
       this.transition(ConnectionState.Ready, 'standalone (reg_timeout 0): no REGISTER');
@@ -248,49 +268,6 @@ export class Connection extends Disposable {
       this.register(expires);
     }
     this.subscribeMailbox();
-  }
-
-  private async bindStack(): Promise<SipStack> {
-    const c = this.options.config;
-    const transports = c.sip.transports;
-    const configured = transports[this.protocol].port;
-    const host = this.options.listenAddress;
-    const listen = (port: number) => [{ protocol: this.protocol, host, port, ...(this.protocol === 'tls' ? { tls: this.tlsMaterial() } : {}) }];
-    const resolver = this.options.resolver ?? this.configuredResolver();
-    const base = {
-      logger: this.logger,
-      timers: { t1Ms: c.sip.timers.t1Ms, t2Ms: c.sip.timers.t2Ms, t4Ms: c.sip.timers.t4Ms },
-      ...(resolver ? { resolver } : {}),
-      ...(this.options.userAgent ? { userAgent: this.options.userAgent } : {}),
-    };
-    if (this.options.ephemeralPorts || configured > 0) return SipStack.create({ ...base, listen: listen(this.options.ephemeralPorts ? 0 : configured) });
-    const { sip_port_min: lo, sip_port_max: hi } = c.policy.endpoint;
-    let last: unknown;
-    for (let port = lo; port <= hi; port++) {
-      try {
-        return await SipStack.create({ ...base, listen: listen(port) });
-      } catch (e) {
-        if (!isSdkError(e, ErrorCode.Transport)) throw e;
-        last = e;
-      }
-    }
-    throw new SdkError(ErrorCode.Transport, `no free SIP port in ${lo}..${hi}: ${String(last)}`);
-  }
-
-  /**
-   * An RFC 3263 resolver asking the DNS servers of `sip.dns.servers` (owned by the line), or
-   * undefined to let the stack use the system's resolvers.
-   */
-  private configuredResolver(): SipResolver | undefined {
-    const servers = this.options.config.sip.dns.servers;
-    if (!servers.length) return undefined;
-    return this._register(new SipResolver({ servers: [...servers], logger: this.logger }));
-  }
-
-  private tlsMaterial(): { cert: string; key: string } {
-    const { certFile, keyFile } = this.options.config.sip.tls;
-    if (!certFile || !keyFile) throw new SdkError(ErrorCode.InvalidArgument, 'a TLS connection needs sip.tls.certFile and sip.tls.keyFile');
-    return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
   }
 
   private register(expires: number): void {
@@ -356,6 +333,8 @@ export class Connection extends Disposable {
     await this.registration?.unregister().catch(() => undefined);
     this.transition(ConnectionState.ShuttingDown, 'ending calls');
     await this._ua?.shutdown().catch(() => undefined);
+    // The line leaves its stack (closed with the last line on it).
+    this.lease?.dispose();
     this.transition(ConnectionState.Disabled, 'shut down');
   }
 
@@ -391,4 +370,226 @@ export class Connection extends Disposable {
 function hostOf(server: string): string {
   if (server.startsWith('[')) return server.slice(0, server.indexOf(']') + 1);
   return server.split(':')[0] ?? server;
+}
+
+/** What {@link bindLineStack} needs (a subset of the options of a connection). */
+export interface LineStackSettings {
+  readonly config: EndpointConfig;
+  readonly listenAddress: string;
+  readonly ephemeralPorts: boolean;
+  readonly resolver?: SipResolver;
+  readonly userAgent?: string;
+}
+
+/**
+ * Binds a stack for lines: the port of `sip.transports.<protocol>.port` (unless `searchRange`),
+ * port 0 with `ephemeralPorts`, else the first free port of `sip_port_min..sip_port_max`. TLS
+ * takes `sip.tls.certFile`/`keyFile`. Rejects with `TransportError` / `SdkError`.
+ */
+export async function bindLineStack(settings: LineStackSettings, protocol: 'udp' | 'tcp' | 'tls', logger: Logger, resolver: SipResolver | undefined, searchRange = false): Promise<SipStack> {
+  const c = settings.config;
+  const configured = searchRange ? 0 : c.sip.transports[protocol].port;
+  const host = settings.listenAddress;
+  const listen = (port: number) => [{ protocol, host, port, ...(protocol === 'tls' ? { tls: tlsMaterial(c) } : {}) }];
+  const base = {
+    logger,
+    timers: { t1Ms: c.sip.timers.t1Ms, t2Ms: c.sip.timers.t2Ms, t4Ms: c.sip.timers.t4Ms },
+    ...(resolver ? { resolver } : {}),
+    ...(settings.userAgent ? { userAgent: settings.userAgent } : {}),
+  };
+  if (settings.ephemeralPorts || configured > 0) return SipStack.create({ ...base, listen: listen(settings.ephemeralPorts ? 0 : configured) });
+  const { sip_port_min: lo, sip_port_max: hi } = c.policy.endpoint;
+  let last: unknown;
+  for (let port = lo; port <= hi; port++) {
+    try {
+      return await SipStack.create({ ...base, listen: listen(port) });
+    } catch (e) {
+      if (!isSdkError(e, ErrorCode.Transport)) throw e;
+      last = e;
+    }
+  }
+  throw new SdkError(ErrorCode.Transport, `no free SIP port in ${lo}..${hi}: ${String(last)}`);
+}
+
+function tlsMaterial(c: EndpointConfig): { cert: string; key: string } {
+  const { certFile, keyFile } = c.sip.tls;
+  if (!certFile || !keyFile) throw new SdkError(ErrorCode.InvalidArgument, 'a TLS connection needs sip.tls.certFile and sip.tls.keyFile');
+  return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
+}
+
+/**
+ * A line's hold on a stack: {@link StackLease.attach} hands it the line's user agent (from then
+ * on incoming requests for that line reach it); disposing it detaches the user agent and, for
+ * the last line on the stack, closes the stack.
+ */
+export interface StackLease extends IDisposable {
+  readonly stack: SipStack;
+  attach(ua: UserAgent): void;
+}
+
+/**
+ * One stack and the user agents of the lines on it. It listens to the stack once and routes:
+ *
+ * - a request without To tag (INVITE, OPTIONS, MESSAGE, ...) to the line whose user is the
+ *   **user part of the Request-URI** (our Contact, registered and sent in every dialog, is
+ *   `sip:<user>@<our address>`, so a proxy or a peer addresses the line by it); a Request-URI
+ *   with no or an unknown user goes to the first line on the stack;
+ * - a request with a To tag to the line that owns the dialog or subscription (the line of the
+ *   Request-URI user is asked first), else to that line (which answers 481);
+ * - ACK, CANCEL and stray 2xx to the line whose session takes them.
+ *
+ * Two lines with the same user never share a stack (the pool gives the second its own), so the
+ * user part is unambiguous.
+ */
+class SharedLineStack extends Disposable {
+  private readonly byUser = new Map<string, UserAgent>();
+  private readonly agents: UserAgent[] = [];
+  /** Users reserved on this stack (attached or still starting). */
+  readonly users = new Set<string>();
+
+  constructor(
+    readonly stack: SipStack,
+    private readonly logger: Logger,
+  ) {
+    super();
+    this._register(stack);
+    this._register(stack.onDidReceiveRequest((e) => this.onRequest(e.request, e.transaction)));
+    this._register(stack.onDidReceiveAck(({ request }) => void this.agents.some((ua) => ua.handleAck(request))));
+    this._register(stack.onDidReceiveCancel(({ inviteTransaction }) => void this.agents.some((ua) => ua.handleCancel(inviteTransaction))));
+    this._register(stack.onDidReceiveStrayResponse(({ response }) => this.onStray(response)));
+  }
+
+  /** Whether the stack was closed. */
+  get closed(): boolean {
+    return this.isDisposed;
+  }
+
+  attach(user: string, ua: UserAgent): void {
+    this.byUser.set(user, ua);
+    this.agents.push(ua);
+  }
+
+  detach(user: string, ua: UserAgent | undefined): void {
+    this.users.delete(user);
+    if (!ua) return;
+    if (this.byUser.get(user) === ua) this.byUser.delete(user);
+    const i = this.agents.indexOf(ua);
+    if (i >= 0) this.agents.splice(i, 1);
+  }
+
+  private onRequest(request: SipRequest, tx: ServerTransaction): void {
+    const ua = this.route(request);
+    if (!ua) {
+      // RFC 3261 §21.4.18: 480 (Temporarily Unavailable): no line is ready on this stack yet.
+      tx.respond(createResponse(request, 480, 'Temporarily Unavailable', { toTag: 'l0' }));
+      return;
+    }
+    ua.handleRequest(request, tx);
+  }
+
+  private route(request: SipRequest): UserAgent | undefined {
+    const uri = request.uri;
+    const user = uri.kind === 'sip' ? uri.user : undefined;
+    const named = user !== undefined ? this.byUser.get(user) : undefined;
+    if (request.to.params.get('tag') !== undefined) {
+      if (named?.ownsInDialogRequest(request)) return named;
+      return this.agents.find((ua) => ua !== named && ua.ownsInDialogRequest(request)) ?? named ?? this.agents[0];
+    }
+    return named ?? this.agents[0];
+  }
+
+  private onStray(response: SipResponse): void {
+    if (!this.agents.some((ua) => ua.handleStrayResponse(response))) this.logger.debug('stray response for no line', { status: response.status });
+  }
+}
+
+/**
+ * The stacks of an endpoint's lines: one shared {@link SipStack} (one socket) per local
+ * transport protocol, bound once (the configured `sip.transports.<protocol>.port`, or the port
+ * range, or port 0 with `ephemeralPorts`). A line whose user is already on the shared stack of
+ * its protocol gets a stack of its own (an ephemeral port, or the first free port of the range),
+ * so the Request-URI user always names one line. Disposing the pool closes every stack.
+ */
+export class LineStackPool extends Disposable {
+  private readonly shared = new Map<string, Promise<SharedLineStack>>();
+  private resolver: SipResolver | undefined;
+  private resolverMade = false;
+
+  constructor(
+    private readonly settings: LineStackSettings,
+    private readonly logger: Logger,
+  ) {
+    super();
+  }
+
+  /**
+   * A stack for a line of `user` over `protocol`. Resolves once the stack is bound; rejects
+   * when no port can be bound (the reservation is then released).
+   */
+  async lease(user: string, protocol: 'udp' | 'tcp' | 'tls'): Promise<StackLease> {
+    let entry = this.shared.get(protocol);
+    let dedicated = false;
+    if (!entry) {
+      entry = this.bind(protocol, false);
+      this.shared.set(protocol, entry);
+      entry.catch(() => this.shared.get(protocol) === entry && this.shared.delete(protocol));
+    } else {
+      const s = await entry.catch(() => undefined);
+      if (!s || s.closed) {
+        if (this.shared.get(protocol) === entry) this.shared.delete(protocol);
+        return this.lease(user, protocol);
+      }
+      if (s.users.has(user)) {
+        dedicated = true;
+        entry = this.bind(protocol, true);
+      }
+    }
+    const s = await entry;
+    if (this.isDisposed) {
+      if (dedicated) s.dispose();
+      throw new SdkError(ErrorCode.InvalidState, 'the endpoint is disposed');
+    }
+    if (!dedicated && s.users.has(user)) return this.lease(user, protocol);
+    s.users.add(user);
+    let ua: UserAgent | undefined;
+    let released = false;
+    return {
+      stack: s.stack,
+      attach: (agent: UserAgent) => {
+        ua = agent;
+        s.attach(user, agent);
+      },
+      dispose: () => {
+        if (released) return;
+        released = true;
+        s.detach(user, ua);
+        if (s.users.size > 0) return;
+        // The last line on the stack is gone: close it (a later line binds a fresh one).
+        if (!dedicated) {
+          const cur = this.shared.get(protocol);
+          if (cur === entry) this.shared.delete(protocol);
+        }
+        this._store.delete(s);
+      },
+    };
+  }
+
+  private async bind(protocol: 'udp' | 'tcp' | 'tls', dedicated: boolean): Promise<SharedLineStack> {
+    const stack = await bindLineStack(this.settings, protocol, this.logger, this.configuredResolver(), dedicated);
+    return this._register(new SharedLineStack(stack, this.logger));
+  }
+
+  /**
+   * The resolver of every stack: the given one, or one asking the DNS servers of
+   * `sip.dns.servers` (owned by the pool), or none (the stack uses the system's resolvers).
+   */
+  private configuredResolver(): SipResolver | undefined {
+    if (this.settings.resolver) return this.settings.resolver;
+    if (!this.resolverMade) {
+      this.resolverMade = true;
+      const servers = this.settings.config.sip.dns.servers;
+      if (servers.length) this.resolver = this._register(new SipResolver({ servers: [...servers], logger: this.logger }));
+    }
+    return this.resolver;
+  }
 }

@@ -19,7 +19,7 @@ import {
   type MediaEngineOptions,
 } from '@sip-endpoint/media-native';
 import { SessionState as SipSessionState, parseUri, randomToken, type InviteSession, type SipResolver } from '@sip-endpoint/signaling';
-import { Connection, ConnectionState, type ConnectionStateChangeEvent } from './connection';
+import { Connection, ConnectionState, LineStackPool, type ConnectionStateChangeEvent } from './connection';
 import { MediaBridge, configuredCodecs, type SessionMediaPolicy, type SrtpSetting } from './media-bridge';
 import type { CallControlProvider, CodecProvider, DeviceProvider, HeaderProvider, LogSinkProvider, ProviderRegistry } from './providers/api';
 import { createGenesysProvider } from './providers/genesys';
@@ -64,6 +64,13 @@ export interface EndpointOptions {
   clock?: Clock;
   /** User-Agent header value. */
   userAgent?: string;
+  /**
+   * `false` = signaling only: calls are set up and answered with valid SDP (the configured
+   * codecs, port 9) but no engine stream is started (no RTP sent or received, no devices
+   * opened). For load tests of the signaling path and for call-control-only deployments.
+   * Default `true`.
+   */
+  media?: boolean;
 }
 
 /** The built-in providers registered at start (set by the providers folder; see `registerBuiltinProvider`). */
@@ -183,6 +190,19 @@ export class Endpoint extends Disposable implements ProviderRegistry {
       for (const f of builtinFactories) this._register(this.registerCallControlProvider(f(this)));
     }
     const c = this.configuration.config;
+    // Lines of the same protocol share one stack (one socket): see LineStackPool.
+    const stacks = this._register(
+      new LineStackPool(
+        {
+          config: c,
+          listenAddress: this.listenAddress,
+          ephemeralPorts: this.options.ephemeralPorts ?? false,
+          ...(this.options.resolver ? { resolver: this.options.resolver } : {}),
+          ...(this.options.userAgent ? { userAgent: this.options.userAgent } : {}),
+        },
+        this.logger.child({ component: 'sip' }),
+      ),
+    );
     c.connectivity.forEach((line, index) => {
       const conn = new Connection(
         {
@@ -195,6 +215,7 @@ export class Endpoint extends Disposable implements ProviderRegistry {
           ...(this.options.domain ? { domain: this.options.domain } : {}),
           ...(this.options.resolver ? { resolver: this.options.resolver } : {}),
           ...(this.options.userAgent ? { userAgent: this.options.userAgent } : {}),
+          stacks,
         },
         {
           logger: this.logger,
@@ -299,6 +320,7 @@ export class Endpoint extends Disposable implements ProviderRegistry {
       // policy.session dtx_mode / vad_level / agc_mode: CN offered, DTX and AGC on the stream.
       session: () => cfg().policy.session as SessionMediaPolicy,
       logger: this.logger.child({ component: 'media' }),
+      ...(this.options.media === false ? { signalingOnly: true } : {}),
     });
     return bridge;
   }

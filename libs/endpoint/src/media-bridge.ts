@@ -44,7 +44,20 @@ export interface MediaBridgeOptions {
    */
   readonly session?: () => SessionMediaPolicy;
   readonly logger: Logger;
+  // --- signaling-only option (EndpointOptions.media: false) ---
+  /**
+   * Signaling only: no engine stream (and no source/sink) is ever created. Offers and answers
+   * are still valid SDP with the configured codecs, on port {@link SIGNALING_ONLY_RTP_PORT}.
+   */
+  readonly signalingOnly?: boolean;
 }
+
+/**
+ * The `m=` port of a signaling-only bridge: 9, the discard port (RFC 863), the port RFC 8840
+ * §5 also uses for "no media address yet". Not 0, which would refuse the stream (RFC 3264 §6):
+ * the answer accepts the call; RTP a peer sends there is simply not received.
+ */
+export const SIGNALING_ONLY_RTP_PORT = 9;
 
 /** The `policy.session` settings that shape what a stream sends. */
 export interface SessionMediaPolicy {
@@ -196,7 +209,7 @@ export class MediaBridge extends Disposable implements SessionDescriptionHandler
     const codecs = this.options.codecs();
     const first = codecs[0];
     if (!first) throw new Error('no codec configured that the media engine can use');
-    if (!this._stream) {
+    if (!this._stream && !this.options.signalingOnly) {
       this.source = this.options.createSource();
       this.sink = this.options.createSink();
       const policy = this.options.session?.();
@@ -219,7 +232,7 @@ export class MediaBridge extends Disposable implements SessionDescriptionHandler
     const offerCn = this.options.session?.().dtx_mode === true;
     this.sdp.local = {
       address: this.options.address,
-      ports: { audio: this._stream.localPort },
+      ports: { audio: this._stream?.localPort ?? SIGNALING_ONLY_RTP_PORT },
       audio: {
         codecs: [...codecs.map(toCodecSpec), ...(offerCn ? [{ name: 'CN', clockRate: 8000, payloadType: CN_STATIC_PT }] : [])],
         telephoneEvent: this.options.telephoneEvent,

@@ -78,6 +78,14 @@ export interface UserAgentOptions {
    */
   glareRetryScale?: number;
   logger?: Logger;
+  /**
+   * Who hands incoming messages to this user agent. `stack` (default): it listens to the stack's
+   * events itself (one user agent per stack). `external`: it does not; the owner of a stack shared
+   * by several user agents routes each message with {@link UserAgent.handleRequest},
+   * {@link UserAgent.handleAck}, {@link UserAgent.handleCancel} and
+   * {@link UserAgent.handleStrayResponse} (see {@link UserAgent.ownsInDialogRequest}).
+   */
+  incoming?: 'stack' | 'external';
 }
 
 /** A user agent: place and receive calls, register, answer OPTIONS. Dispose it to end everything. */
@@ -129,29 +137,59 @@ export class UserAgent extends Disposable {
       onRefer: (session, refer) => this.onRefer(session, refer),
       glareRetryScale: options.glareRetryScale ?? 1,
     };
-    this._register(stack.onDidReceiveRequest((e) => this.onRequest(e.request, e.transaction)));
-    this._register(
-      stack.onDidReceiveAck(({ request }) => {
-        const dialog = this.registry.findForRequest(request);
-        const session = dialog && [...this.sessions].find((s) => s.dialog === dialog);
-        session?.receiveAck(request);
-      }),
-    );
-    this._register(
-      stack.onDidReceiveCancel(({ inviteTransaction }) => {
-        const session = [...this.sessions].find((s) => s.role === 'uas' && s.request === inviteTransaction.request);
-        session?.receiveCancel();
-      }),
-    );
-    this._register(
-      stack.onDidReceiveStrayResponse(({ response }) => {
-        // A retransmitted 2xx after our INVITE transaction ended: the session re-sends its ACK.
-        if (response.cseq.method !== 'INVITE' || response.status < 200 || response.status >= 300) return;
-        const dialog = this.registry.findForResponse(response);
-        const session = dialog && [...this.sessions].find((s) => s.dialog === dialog);
-        session?.receiveStray2xx(response);
-      }),
-    );
+    if ((options.incoming ?? 'stack') === 'stack') {
+      this._register(stack.onDidReceiveRequest((e) => this.handleRequest(e.request, e.transaction)));
+      this._register(stack.onDidReceiveAck(({ request }) => void this.handleAck(request)));
+      this._register(stack.onDidReceiveCancel(({ inviteTransaction }) => void this.handleCancel(inviteTransaction)));
+      this._register(stack.onDidReceiveStrayResponse(({ response }) => void this.handleStrayResponse(response)));
+    }
+  }
+
+  /**
+   * Whether a request with a To tag belongs to this user agent: a NOTIFY of one of its
+   * subscriptions (RFC 6665 §4.1.3) or a request in one of its dialogs (RFC 3261 §12.2.2). For
+   * the owner of a shared stack (`incoming: 'external'`).
+   */
+  ownsInDialogRequest(request: SipRequest): boolean {
+    for (const sub of this.subscriptions) if (sub.matchesRequest(request)) return true;
+    const dialog = this.registry.findForRequest(request);
+    return !!dialog && [...this.sessions].some((s) => s.dialog === dialog);
+  }
+
+  /**
+   * Handles a new incoming request and its server transaction (what the stack's
+   * `onDidReceiveRequest` delivers). Always answers, possibly later (through the delegate).
+   */
+  handleRequest(request: SipRequest, tx: ServerTransaction): void {
+    this.onRequest(request, tx);
+  }
+
+  /** Handles an ACK for a 2xx (RFC 3261 §13.3.1.4). Returns whether one of our sessions took it. */
+  handleAck(request: SipRequest): boolean {
+    const dialog = this.registry.findForRequest(request);
+    const session = dialog && [...this.sessions].find((s) => s.dialog === dialog);
+    session?.receiveAck(request);
+    return !!session;
+  }
+
+  /** Handles a CANCEL of an incoming INVITE (RFC 3261 §9.2). Returns whether one of our sessions took it. */
+  handleCancel(inviteTransaction: ServerTransaction): boolean {
+    const session = [...this.sessions].find((s) => s.role === 'uas' && s.request === inviteTransaction.request);
+    session?.receiveCancel();
+    return !!session;
+  }
+
+  /**
+   * Handles a response that matched no transaction: a retransmitted 2xx after our INVITE
+   * transaction ended, which the session ACKs again (RFC 3261 §13.2.2.4). Returns whether one
+   * of our sessions took it.
+   */
+  handleStrayResponse(response: SipResponse): boolean {
+    if (response.cseq.method !== 'INVITE' || response.status < 200 || response.status >= 300) return false;
+    const dialog = this.registry.findForResponse(response);
+    const session = dialog && [...this.sessions].find((s) => s.dialog === dialog);
+    session?.receiveStray2xx(response);
+    return !!session;
   }
 
   /**

@@ -59,6 +59,8 @@ export interface StartAgentOptions {
   registrar: string;
   domain: string;
   password?: string | undefined;
+  /** Transport of the line (default UDP). */
+  protocol?: 'UDP' | 'TCP';
   logger?: Logger | undefined;
   /** Extra endpoint options (audio sources for tests, a media engine). */
   endpoint?: EndpointOptions | undefined;
@@ -70,7 +72,7 @@ export interface StartAgentOptions {
 export async function startAgent(dn: string, o: StartAgentOptions): Promise<HeadlessAgent> {
   const endpoint = await createEndpoint(
     {
-      connectivity: [{ user: dn, server: o.registrar, protocol: 'UDP' }],
+      connectivity: [{ user: dn, server: o.registrar, protocol: o.protocol ?? 'UDP' }],
       proxies: [{ reg_timeout: 300, reg_interval: 2, ...(o.password !== undefined ? { password: o.password } : {}) }],
     } as never,
     { ephemeralPorts: true, listenAddress: '127.0.0.1', domain: o.domain, ...(o.logger ? { logger: o.logger } : {}), ...o.endpoint },

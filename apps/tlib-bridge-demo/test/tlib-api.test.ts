@@ -140,15 +140,19 @@ describe('T-Lib WebSocket API', () => {
     expect(await nextError(6)).toMatchObject({ errorCode: 'INVALID_ARGUMENT', errorMessage: 'no call with ConnID 0000000000000000' });
     client.send({ request: 'TSendDTMF', thisDN: '1001', connId: 'X', dtmfDigits: '12' });
     expect((await nextError(7)).errorCode).toBe('INVALID_ARGUMENT');
-    // A request the call's state does not allow: TAnswerCall from the caller while it is Dialing.
+    // A request the call's state does not allow: TAnswerCall from the caller (it is not Ringing).
+    client.send({ request: 'TRegisterAddress', thisDN: '1002' });
     client.send({ request: 'TMakeCall', thisDN: '1001', otherDN: '1002' });
     const dialing = (await client.waitFor((e) => e.event === 'EventDialing')) as { connId: string };
     client.send({ request: 'TAnswerCall', thisDN: '1001', connId: dialing.connId });
     expect(await nextError(8)).toMatchObject({ errorCode: 'INVALID_STATE', errorMessage: `TAnswerCall: 1001 is Established on ${dialing.connId}, not Ringing` });
+    await client.waitFor((e) => e.event === 'EventRinging' && 'thisDN' in e && e.thisDN === '1002', 8000, 'EventRinging for 1002');
     client.send({ request: 'TReleaseCall', thisDN: '1001', connId: dialing.connId });
     await client.waitFor((e) => e.event === 'EventReleased' && 'thisDN' in e && e.thisDN === '1001');
-    // The callee was ringing when the call went away: its leg was cancelled.
+    // The callee was ringing when the call went away: its leg was cancelled (EventAbandoned).
+    await client.waitFor((e) => e.event === 'EventAbandoned' && 'thisDN' in e && e.thisDN === '1002', 8000, 'EventAbandoned for 1002');
     await until(() => demo.simulator.calls().length === 0, 8000, 'call gone');
+    expect(ev(client, 'EventReleased', '1001', dialing.connId)).toHaveLength(1);
     await until(() => liveStates(demo, '1002').length === 0, 8000, '1002 idle');
   });
 

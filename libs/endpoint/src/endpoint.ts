@@ -9,10 +9,6 @@ import {
   MediaEngine,
   NullSink,
   NullSource,
-  SoundSink,
-  SoundSource,
-  audioDeviceSupport,
-  listAudioDevices,
   selectAudioDevice,
   type AudioSink,
   type AudioSource,
@@ -21,6 +17,7 @@ import {
 import { SessionState as SipSessionState, parseUri, randomToken, type InviteSession, type SipResolver } from '@sip-endpoint/signaling';
 import { Connection, ConnectionState, LineStackPool, type ConnectionStateChangeEvent } from './connection';
 import { MediaBridge, configuredCodecs, type SessionMediaPolicy, type SrtpSetting } from './media-bridge';
+import { EndpointDevices, type DevicesChangeEvent, type EndpointDeviceOptions } from './devices';
 import type { CallControlProvider, CodecProvider, DeviceProvider, HeaderProvider, LogSinkProvider, ProviderRegistry } from './providers/api';
 import { createGenesysProvider } from './providers/genesys';
 import { ProviderRegistryImpl } from './providers/registry';
@@ -60,8 +57,10 @@ export interface EndpointOptions {
   audio?: EndpointAudioOptions;
   /** Concurrent sessions at most; an incoming call beyond it is answered 486 (default: no limit). */
   maxSessions?: number;
-  /** Clock for timers of the endpoint itself (auto-answer delays). */
+  /** Clock for timers of the endpoint itself (auto-answer delays, the device poll). */
   clock?: Clock;
+  /** Sound device enumeration and hot-plug polling (default: ALSA, polled every 2 s). */
+  devices?: EndpointDeviceOptions;
   /** User-Agent header value. */
   userAgent?: string;
   /**
@@ -148,6 +147,15 @@ export class Endpoint extends Disposable implements ProviderRegistry {
   private readonly _onDidRemoveSession = this._register(new Emitter<{ session: Session }>());
   /** A Disconnected session was removed from {@link sessions} (it keeps its end cause and statistics). */
   readonly onDidRemoveSession: Event<{ session: Session }> = this._onDidRemoveSession.event;
+  /** The sound devices: the last enumeration, `rescan()`, and which device a call opened. */
+  readonly devices: EndpointDevices;
+  /**
+   * Sound devices were added or removed (seen by the poll every `devices.pollIntervalMs` on the
+   * endpoint's clock, or by `devices.rescan()`). Calls that used a removed device have already
+   * moved to the device `policy.device` picks among those left (the default, else a null device)
+   * when it fires; the calls go on.
+   */
+  readonly onDidChangeDevices: Event<DevicesChangeEvent>;
 
   /** @internal use {@link createEndpoint} */
   constructor(
@@ -170,6 +178,8 @@ export class Endpoint extends Disposable implements ProviderRegistry {
     ref.registry = this.registry;
     this.configuration = this._register(new ConfigurationService(parsed, { logger: this.logger }));
     this._register(this.configuration.onDidChangeConfiguration((e) => this.onConfigChange(e)));
+    this.devices = this._register(new EndpointDevices(options.devices ?? {}, this.clock, this.logger.child({ component: 'devices' })));
+    this.onDidChangeDevices = this.devices.onDidChangeDevices;
     const c = this.configuration.config;
     if (options.mediaEngine instanceof MediaEngine) {
       this.engine = options.mediaEngine;
@@ -316,6 +326,7 @@ export class Endpoint extends Disposable implements ProviderRegistry {
       srtp: () => cfg().system.security.use_srtp as SrtpSetting,
       createSource: () => this.createSource(),
       createSink: () => this.createSink(),
+      devices: this.devices,
       inactivityTimeoutMs: cfg().policy.endpoint.rtp_inactivity_timeout * 1000,
       // policy.session dtx_mode / vad_level / agc_mode: CN offered, DTX and AGC on the stream.
       session: () => cfg().policy.session as SessionMediaPolicy,
@@ -328,24 +339,18 @@ export class Endpoint extends Disposable implements ProviderRegistry {
   private createSource(): AudioSource {
     if (this.options.audio?.createSource) return this.options.audio.createSource();
     const name = this.pickDevice('input');
-    return name ? new SoundSource({ name }) : new NullSource();
+    return name ? this.devices.openSource(name) : new NullSource();
   }
 
   private createSink(): AudioSink {
     if (this.options.audio?.createSink) return this.options.audio.createSink();
     const name = this.pickDevice('output');
-    return name ? new SoundSink({ name }) : new NullSink();
+    return name ? this.devices.openSink(name) : new NullSink();
   }
 
   /** genesys-compat §3: headset first (use_headset), then audio_in/out_device, then the default. */
   private pickDevice(direction: 'input' | 'output'): string | undefined {
-    if (!audioDeviceSupport().supported) return undefined;
-    let devices;
-    try {
-      devices = listAudioDevices();
-    } catch {
-      return undefined;
-    }
+    const devices = this.devices.devices; // the last enumeration (polled)
     if (devices.length === 0) return undefined;
     const fromProvider = this.registry.selectDevice(direction, devices.map((d) => d.name));
     if (fromProvider) return fromProvider;
@@ -360,14 +365,9 @@ export class Endpoint extends Disposable implements ProviderRegistry {
 
   /** Whether a device matching `policy.device.headset_name` is present now. */
   headsetPresent(): boolean {
-    if (!audioDeviceSupport().supported) return false;
-    try {
-      const devices = listAudioDevices();
-      const names = this.configuration.config.policy.device.headset_name;
-      return names.length > 0 && (selectAudioDevice(devices, names, 'input') !== undefined || selectAudioDevice(devices, names, 'output') !== undefined);
-    } catch {
-      return false;
-    }
+    const devices = this.devices.devices;
+    const names = this.configuration.config.policy.device.headset_name;
+    return names.length > 0 && (selectAudioDevice(devices, names, 'input') !== undefined || selectAudioDevice(devices, names, 'output') !== undefined);
   }
 
   private onSessionCreated(conn: Connection, invite: InviteSession): void {

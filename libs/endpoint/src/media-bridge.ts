@@ -6,6 +6,7 @@
 import { Disposable, Emitter, type Event, type Logger } from '@sip-endpoint/base';
 import { buildFeatures, generateSrtpKey, listCodecs, type AudioSink, type AudioSource, type CodecDescription, type MediaDirection, type MediaEngine, type MediaStream } from '@sip-endpoint/media-native';
 import { SdpOfferAnswerHandler, type CodecSpec, type NegotiationResult, type SdesCrypto, type SessionDescriptionHandler } from '@sip-endpoint/signaling';
+import type { DevicesChangeEvent, EndpointDevices } from './devices';
 
 /** SRTP policy of the Genesys `system.security.use_srtp` setting. */
 export type SrtpSetting = 'disabled' | 'optional' | 'mandatory';
@@ -43,6 +44,12 @@ export interface MediaBridgeOptions {
    * noise (`CN/8000`, PT 13) and send SID packets in silence (when the peer accepted CN). Absent: all off.
    */
   readonly session?: () => SessionMediaPolicy;
+  /**
+   * The endpoint's sound devices: when the device this bridge's stream uses is removed, the
+   * stream moves to a fresh `createSource()` / `createSink()` (which picks among the devices left:
+   * the default device, else a null device); the call goes on.
+   */
+  readonly devices?: EndpointDevices;
   readonly logger: Logger;
   // --- signaling-only option (EndpointOptions.media: false) ---
   /**
@@ -138,10 +145,44 @@ export class MediaBridge extends Disposable implements SessionDescriptionHandler
   /** The stream was updated from a completed offer/answer exchange. */
   readonly onDidUpdateMedia: Event<{ result: NegotiationResult; stream: MediaStream }> = this._onDidUpdateMedia.event;
 
+  private readonly _onDidChangeDevice = this._register(new Emitter<{ direction: 'source' | 'sink'; device: AudioSource | AudioSink }>());
+  /** The stream's source or sink was replaced (its device was removed: hot-plug fallback). */
+  readonly onDidChangeDevice: Event<{ direction: 'source' | 'sink'; device: AudioSource | AudioSink }> = this._onDidChangeDevice.event;
+
   constructor(private readonly options: MediaBridgeOptions) {
     super();
     this.sdp = this._register(new SdpOfferAnswerHandler({ address: options.address, ports: {} }));
     this._register(this.sdp.onDidNegotiate((r) => this.apply(r)));
+    const devices = options.devices;
+    if (devices) this._register(devices.onWillChangeDevices((e) => this.onDevicesChanged(devices, e)));
+  }
+
+  private onDevicesChanged(devices: EndpointDevices, e: DevicesChangeEvent): void {
+    const stream = this._stream;
+    if (!stream?.isOpen || e.removed.length === 0) return;
+    if (this.source && devices.isRemoved(this.source, e)) this.replaceDevice(stream, 'source');
+    if (this.sink && devices.isRemoved(this.sink, e)) this.replaceDevice(stream, 'sink');
+  }
+
+  private replaceDevice(stream: MediaStream, direction: 'source' | 'sink'): void {
+    const old = direction === 'source' ? this.source : this.sink;
+    let next: AudioSource | AudioSink | undefined;
+    try {
+      next = direction === 'source' ? this.options.createSource() : this.options.createSink();
+      if (direction === 'source') stream.setDevices({ source: next as AudioSource });
+      else stream.setDevices({ sink: next as AudioSink });
+    } catch (e) {
+      // The replacement could not be opened or used: the engine keeps the old (silent) device;
+      // the call goes on either way.
+      this.options.logger.warn('device fallback failed', { direction, error: String(e) });
+      next?.dispose();
+      return;
+    }
+    if (direction === 'source') this.source = next as AudioSource;
+    else this.sink = next as AudioSink;
+    old?.dispose();
+    this.options.logger.info('device removed: the call moved to another device', { direction, device: this.options.devices?.nameOf(next) ?? 'null' });
+    this._onDidChangeDevice.fire({ direction, device: next });
   }
 
   /** The engine stream, once the first offer or answer was written. */

@@ -396,6 +396,7 @@ export async function bindLineStack(settings: LineStackSettings, protocol: 'udp'
     timers: { t1Ms: c.sip.timers.t1Ms, t2Ms: c.sip.timers.t2Ms, t4Ms: c.sip.timers.t4Ms },
     ...(resolver ? { resolver } : {}),
     ...(settings.userAgent ? { userAgent: settings.userAgent } : {}),
+    ...(protocol === 'tls' ? { transport: { tls: tlsClientOptions(c) } } : {}),
   };
   if (settings.ephemeralPorts || configured > 0) return SipStack.create({ ...base, listen: listen(settings.ephemeralPorts ? 0 : configured) });
   const { sip_port_min: lo, sip_port_max: hi } = c.policy.endpoint;
@@ -409,6 +410,16 @@ export async function bindLineStack(settings: LineStackSettings, protocol: 'udp'
     }
   }
   throw new SdkError(ErrorCode.Transport, `no free SIP port in ${lo}..${hi}: ${String(last)}`);
+}
+
+/**
+ * How TLS lines verify the servers they connect to: `sip.tls.caFile` (PEM bundle; empty = Node's
+ * bundled roots) and `sip.tls.verifyPeer` (false turns verification off: lab use only, logged as
+ * a warning by the transport).
+ */
+function tlsClientOptions(c: EndpointConfig): { ca?: string; rejectUnauthorized: boolean } {
+  const { caFile, verifyPeer } = c.sip.tls;
+  return { ...(caFile ? { ca: readFileSync(caFile, 'utf8') } : {}), rejectUnauthorized: verifyPeer };
 }
 
 function tlsMaterial(c: EndpointConfig): { cert: string; key: string } {

@@ -1,8 +1,8 @@
 // One memory measurement, in a fresh process started with --expose-gc (so fixed costs are the
 // same in every run and cancel out in the differences run.mjs takes). Prints one JSON line.
 //
-//   lines K REGISTRAR_PORT  one endpoint with K Connectivity lines (each its own stack, UDP socket,
-//                           user agent and registration: reg_timeout 3600, digest auth) registered
+//   lines K REGISTRAR_PORT  one endpoint with K Connectivity lines (one shared stack and UDP socket,
+//                           a user agent and a registration per line: reg_timeout 3600, digest auth) registered
 //                           to the registrar; measured 5.5 s after every line is Ready
 //                           (BENCH_IDLE_WAIT_MS), once the REGISTER transactions have ended.
 //   calls M                 two endpoints (standalone lines) in this process; A calls B M times,

@@ -4,8 +4,9 @@
 // `{"port":N}` once bound, then answers stdin commands, one per line:
 //   `stats` -> `{"cpuMs":..,"connected":..,"disconnected":..,"active":..,"rssKb":..,"heapKb":..}`
 //   `gc`    -> forces a GC (when started with --expose-gc), then answers like `stats`
-// and exits when stdin closes.
-// Usage: node --conditions=@sip-endpoint/source --import tsx bench/endpoint/uas.ts
+// and exits when stdin closes. With `--signaling-only` the endpoint is created with
+// `media: false`: calls are answered with a valid SDP (PCMU..., port 9) and no engine stream.
+// Usage: node --conditions=@sip-endpoint/source --import tsx bench/endpoint/uas.ts [--signaling-only]
 import { createInterface } from 'node:readline';
 import { NullSink, NullSource } from '@sip-endpoint/media-native';
 import { createEndpoint, SessionState } from '@sip-endpoint/endpoint';
@@ -21,6 +22,7 @@ const endpoint = await createEndpoint(
     listenAddress: '127.0.0.1',
     mediaEngine: { rtpPortMin: 30000, rtpPortMax: 39998 },
     audio: { createSource: () => new NullSource(), createSink: () => new NullSink() },
+    ...(process.argv.includes('--signaling-only') ? { media: false } : {}),
   },
 );
 let connected = 0;

@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSampleDesktop, type SampleDesktop } from '../src/start';
 import { TestClient } from './support/ws-client';
-import { wavLevel } from './support/wav';
+import { blocksWithTone, wavLevel, wavSamples } from './support/wav';
 
 // Three agents on the embedded simulated SIP Server, each with a desktop host (no UI served:
 // these tests speak the WebSocket protocol as the UI does).
@@ -108,9 +108,10 @@ describe('desktop host against the simulated SIP Server', () => {
     const ab2 = await a.call((x) => x.state === 'Connected' && x.remote.includes('2002'), 10_000, '2001 connected to 2002 again');
     await a.send({ name: 'conference', sessionId: ab2.id, otherSessionId: ac.id });
     await a.waitFor(() => a.live.filter((x) => x.conferencedWith).length === 2 && a.live.every((x) => !x.held), 10_000, 'conference in the snapshot');
-    // In the conference, 2003 hears 2002 (mixed by 2001's engine): its packets keep coming.
+    // Two seconds of conference (2003 receives ~100 packets from 2001's mix).
     const before = c.live[0]!.packetsReceived;
-    await c.waitFor(() => (c.live[0]?.packetsReceived ?? 0) > before + 20, 10_000, '2003 receiving in the conference');
+    const cCall = c.live[0]!.id;
+    await c.waitFor(() => (c.live[0]?.packetsReceived ?? 0) > before + 100, 10_000, '2003 receiving in the conference');
 
     for (const x of a.live) await a.send({ name: 'hangup', sessionId: x.id });
     await a.waitFor(() => a.live.length === 0, 10_000, '2001 idle');
@@ -127,6 +128,16 @@ describe('desktop host against the simulated SIP Server', () => {
     const level = wavLevel(rec!.file);
     expect(level.samples).toBeGreaterThan(8000);
     expect(level.rms).toBeGreaterThan(300);
+    // 2001 heard 2002's tone (1000 Hz) on that first call.
+    expect(blocksWithTone(wavSamples(rec!.file), 1000)).toBeGreaterThan(3);
+    // In the conference 2003 heard 2002 (1000 Hz), mixed by 2001's engine, though 2003 never
+    // called 2002: at least a second of it in 2003's recording of its call with 2001.
+    await c.waitFor(() => c.snapshot!.recordings.some((r) => r.sessionId === cCall), 5000, "2003's recording");
+    const cRec = c.snapshot!.recordings.find((r) => r.sessionId === cCall)!;
+    const cAudio = wavSamples(cRec.file);
+    expect(blocksWithTone(cAudio, 1000)).toBeGreaterThanOrEqual(5);
+    expect(blocksWithTone(cAudio, 440)).toBeGreaterThan(3);
+    expect(blocksWithTone(cAudio, 1300)).toBe(0); // no agent plays 1300 Hz here
   });
 
   it('shows a failed dial as an error of the endpoint (no such DN at the SIP Server)', async () => {

@@ -24,3 +24,47 @@ export function wavLevel(path: string): { samples: number; rms: number } {
   }
   throw new Error(`${path}: no data chunk`);
 }
+
+/** The 16-bit samples of a WAV file's data chunk. */
+export function wavSamples(path: string): Int16Array {
+  const buf = readFileSync(path);
+  let off = 12;
+  while (off + 8 <= buf.length) {
+    const id = buf.toString('ascii', off, off + 4);
+    const size = buf.readUInt32LE(off + 4);
+    if (id === 'data') {
+      const n = Math.floor((Math.min(buf.length, off + 8 + size) - off - 8) / 2);
+      const out = new Int16Array(n);
+      for (let i = 0; i < n; i++) out[i] = buf.readInt16LE(off + 8 + i * 2);
+      return out;
+    }
+    off += 8 + size + (size % 2);
+  }
+  throw new Error(`${path}: no data chunk`);
+}
+
+/**
+ * How many 200 ms blocks of 8 kHz audio carry a tone of `hz`: the Goertzel power at `hz`,
+ * relative to the block's energy, is above `share` (1 for a pure tone at `hz`, ~0 without it).
+ */
+export function blocksWithTone(x: Int16Array, hz: number, share = 0.1, rate = 8000): number {
+  const n = rate / 5;
+  const w = (2 * Math.PI * hz) / rate;
+  const k = 2 * Math.cos(w);
+  let count = 0;
+  for (let start = 0; start + n <= x.length; start += n) {
+    let s1 = 0;
+    let s2 = 0;
+    let energy = 0;
+    for (let i = start; i < start + n; i++) {
+      const v = x[i] ?? 0;
+      energy += v * v;
+      const s0 = v + k * s1 - s2;
+      s2 = s1;
+      s1 = s0;
+    }
+    const power = s1 * s1 + s2 * s2 - k * s1 * s2;
+    if (energy > 0 && power / ((energy * n) / 2) > share) count++;
+  }
+  return count;
+}

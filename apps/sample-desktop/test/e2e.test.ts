@@ -1,0 +1,129 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSampleDesktop, type SampleDesktop } from '../src/start';
+import { ensureUiBuilt, launchChromium } from './support/browser';
+import { wavLevel } from './support/wav';
+
+// End to end in a real browser: the simulated SIP Server, three desktop hosts serving the built
+// UI, and one chromium page per agent, clicked through as an agent would.
+describe('sample desktop in chromium (e2e)', () => {
+  let desktop: SampleDesktop;
+  let browser: Browser;
+  let dir: string;
+  const page: Record<string, Page> = {};
+
+  beforeAll(async () => {
+    await ensureUiBuilt();
+    dir = mkdtempSync(join(tmpdir(), 'sample-desktop-e2e-'));
+    desktop = await startSampleDesktop({ agents: ['2001', '2002', '2003'], recordDir: dir, ui: 'dist', statsIntervalMs: 500 });
+    browser = await launchChromium();
+    for (const { agent, host } of desktop.hosts) {
+      const p = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      p.setDefaultTimeout(15_000);
+      await p.goto(host.url);
+      await p.getByTestId('agent').filter({ hasText: agent }).waitFor();
+      page[agent] = p;
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await desktop?.dispose();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
+
+  /** The card of the live call with `party` on `agent`'s page. */
+  const card = (agent: string, party: string): Locator => page[agent]!.locator(`.session-list > [data-testid="call"][data-remote="${party}"]`);
+  const liveCards = (agent: string): Locator => page[agent]!.locator('.session-list > [data-testid="call"]');
+  const number = async (l: Locator): Promise<number> => Number(await l.textContent());
+
+  it('shows each agent registered at the simulator', async () => {
+    for (const agent of ['2001', '2002', '2003']) {
+      await expect.poll(() => page[agent]!.getByTestId('line').getAttribute('data-line-state')).toBe('Ready');
+      await expect.poll(() => page[agent]!.getByTestId('endpoint-status').textContent()).toBe('Active');
+    }
+  });
+
+  it('calls, answers, audio flows, hold/retrieve, blind transfer to 2003, conference, hang up', async () => {
+    const a = page['2001']!;
+    const b = page['2002']!;
+    const c = page['2003']!;
+
+    // 2001 dials 2002; 2002 answers in its browser.
+    await a.getByRole('textbox', { name: 'Number' }).fill('2002');
+    await a.getByRole('button', { name: 'Call' }).click();
+    await card('2002', '2001').and(b.locator('[data-state="Alerting"]')).waitFor();
+    await card('2002', '2001').getByRole('button', { name: 'Answer' }).click();
+    await card('2001', '2002').and(a.locator('[data-state="Connected"]')).waitFor();
+
+    // Audio flows: RTP counters and the quality graph fill in, on both sides.
+    await expect.poll(() => number(card('2001', '2002').getByTestId('packets-received')), { timeout: 15_000 }).toBeGreaterThan(50);
+    await expect.poll(() => number(card('2002', '2001').getByTestId('packets-received')), { timeout: 15_000 }).toBeGreaterThan(50);
+    await expect.poll(async () => Number(await card('2001', '2002').getByTestId('quality-graph').getAttribute('data-samples')), { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
+    await expect.poll(() => card('2001', '2002').getByTestId('legend-mos').textContent(), { timeout: 15_000 }).toMatch(/MOS [1-4]\.\d\d/);
+    expect(await card('2001', '2002').locator('polyline').count()).toBe(3);
+
+    // Hold and retrieve: both sides show it.
+    await card('2001', '2002').getByRole('button', { name: 'Hold' }).click();
+    await expect.poll(() => card('2001', '2002').getAttribute('data-held')).toBe('true');
+    await expect.poll(() => card('2002', '2001').getAttribute('data-held')).toBe('true');
+    await expect.poll(() => card('2001', '2002').getByTestId('call-state').textContent()).toBe('Held');
+    await card('2001', '2002').getByRole('button', { name: 'Retrieve' }).click();
+    await expect.poll(() => card('2002', '2001').getAttribute('data-held')).toBe('false');
+
+    // 2002 transfers 2001 to 2003 (blind): 2003 rings, answers; 2002 is free.
+    await card('2002', '2001').getByRole('button', { name: 'Transfer' }).click();
+    await b.getByRole('textbox', { name: 'Transfer target' }).fill('2003');
+    await b.getByRole('button', { name: 'Blind transfer' }).click();
+    await card('2003', '2001').and(c.locator('[data-state="Alerting"]')).waitFor();
+    await card('2003', '2001').getByRole('button', { name: 'Answer' }).click();
+    await card('2001', '2003').and(a.locator('[data-state="Connected"]')).waitFor();
+    await expect.poll(() => liveCards('2002').count()).toBe(0);
+    await expect.poll(() => liveCards('2001').count()).toBe(1);
+
+    // Conference: 2001 holds 2003, calls 2002 again, joins the two calls.
+    await card('2001', '2003').getByRole('button', { name: 'Hold' }).click();
+    await expect.poll(() => card('2001', '2003').getAttribute('data-held')).toBe('true');
+    await a.getByRole('textbox', { name: 'Number' }).fill('2002');
+    await a.getByRole('button', { name: 'Call' }).click();
+    await card('2002', '2001').and(b.locator('[data-state="Alerting"]')).waitFor();
+    await card('2002', '2001').getByRole('button', { name: 'Answer' }).click();
+    await card('2001', '2002').and(a.locator('[data-state="Connected"]')).waitFor();
+    await card('2001', '2002').getByRole('button', { name: 'Conference with 2003' }).click();
+    await expect.poll(() => a.getByTestId('conference').count()).toBe(2);
+    await expect.poll(() => card('2001', '2003').getAttribute('data-held')).toBe('false');
+    // 2003 hears the conference: its counters keep going.
+    const before = await number(card('2003', '2001').getByTestId('packets-received'));
+    await expect.poll(() => number(card('2003', '2001').getByTestId('packets-received')), { timeout: 10_000 }).toBeGreaterThan(before + 20);
+
+    // Hang up both calls of 2001; everyone is idle, the ended calls are listed.
+    await card('2001', '2002').getByRole('button', { name: 'Hang up' }).click();
+    await card('2001', '2003').getByRole('button', { name: 'Hang up' }).click();
+    for (const agent of ['2001', '2002', '2003']) await expect.poll(() => liveCards(agent).count()).toBe(0);
+    expect(await a.getByText('No call.').isVisible()).toBe(true);
+    await expect.poll(() => a.locator('.ended summary').textContent()).toMatch(/Recent calls \([2-5]\)/);
+    expect(await a.getByTestId('error').count()).toBe(0);
+
+    // The received audio of 2001's first call is in a WAV that is not silent.
+    const snap = desktop.hosts[0]!.host.snapshot();
+    expect(snap.recordings.length).toBeGreaterThanOrEqual(3);
+    const levels = snap.recordings.map((r) => wavLevel(r.file));
+    expect(levels[0]!.samples).toBeGreaterThan(8000);
+    expect(levels[0]!.rms).toBeGreaterThan(300);
+  });
+
+  it('shows a failed command in the error banner', async () => {
+    const a = page['2001']!;
+    // A target that is no SIP URI: the endpoint refuses it (SipParseError), the host answers
+    // with a typed error message, the UI shows it.
+    await a.getByRole('textbox', { name: 'Number' }).fill('sip:no host');
+    await a.getByRole('button', { name: 'Call' }).click();
+    await expect.poll(() => a.getByTestId('error').count()).toBeGreaterThan(0);
+    expect(await a.getByTestId('error').first().textContent()).toMatch(/dial failed.*SIP_PARSE/);
+    await a.getByRole('button', { name: 'Dismiss' }).first().click();
+    await expect.poll(() => a.getByTestId('error').count()).toBe(0);
+  });
+});

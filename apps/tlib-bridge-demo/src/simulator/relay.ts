@@ -1,11 +1,12 @@
 /**
- * The simulator's RTP relay: one UDP port per call leg on 127.0.0.1, grouped by call. A packet
- * that arrives on a leg's port is sent out of every other port of the same call towards that
- * leg's peer, so the SIP Server anchors the media of every call (a media relay, not a mixer:
- * in a three-party conference each party receives the other two streams as they come).
+ * The simulator's RTP relay: one UDP port per call leg on 127.0.0.1, grouped by call. In a
+ * two-party call a packet that arrives on a leg's port is sent out of the other port towards that
+ * leg's peer, so the SIP Server anchors the media of every call. With three or more legs (a
+ * conference) the PCMU audio is mixed instead: each leg gets the sum of the others every 20 ms.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { Disposable, Emitter, type Event } from '@sip-endpoint/base';
+import { Disposable, Emitter, realClock, type Clock, type Event, type TimerHandle } from '@sip-endpoint/base';
+import { MixOutput, mixTick, rtpPayload } from './mixer';
 
 /** One leg's port of the relay. */
 export class RelayPort extends Disposable {
@@ -15,6 +16,8 @@ export class RelayPort extends Disposable {
   received = 0;
   /** Packets sent towards this leg's endpoint. */
   sent = 0;
+  /** This leg's stream when its call is mixed. */
+  readonly mix = new MixOutput();
 
   constructor(
     private readonly relay: RtpRelay,
@@ -61,7 +64,12 @@ export class RtpRelay extends Disposable {
   /** Fires at most once per 100 relayed packets of a call (for stats pushes). */
   readonly onDidRelay: Event<{ group: string; packets: number }> = this._onDidRelay.event;
 
-  constructor(private readonly host = '127.0.0.1') {
+  private readonly mixers = new Map<string, TimerHandle>();
+
+  constructor(
+    private readonly host = '127.0.0.1',
+    private readonly clock: Clock = realClock,
+  ) {
     super();
   }
 
@@ -93,12 +101,49 @@ export class RtpRelay extends Disposable {
 
   /** @internal a port got a packet */
   forward(from: RelayPort, packet: Buffer): void {
+    const others = [...this.ports].filter((p) => p !== from && p.group === from.group);
+    if (others.length >= 2) {
+      const rtp = rtpPayload(packet);
+      // PCMU audio goes to the mixer; anything else (RFC 4733 telephone-events) is relayed as is.
+      if (rtp && rtp.pt === 0) {
+        from.mix.push(rtp.payload);
+        this.startMixer(from.group);
+        return;
+      }
+    }
     let n = 0;
-    for (const p of this.ports) if (p !== from && p.group === from.group && p.send(packet)) n++;
+    for (const p of others) if (p.send(packet)) n++;
+    this.count(from.group, n);
+  }
+
+  private startMixer(group: string): void {
+    if (this.mixers.has(group)) return;
+    this.mixers.set(
+      group,
+      this.clock.setInterval(() => {
+        const legs = [...this.ports].filter((p) => p.group === group);
+        if (legs.length < 3) {
+          this.mixers.get(group)?.dispose();
+          this.mixers.delete(group);
+          return;
+        }
+        const had = legs.map((p) => p.mix.queue.length > 0);
+        const mixed = mixTick(legs.map((p) => p.mix));
+        let n = 0;
+        legs.forEach((p, i) => {
+          // Send only when another leg had audio this tick (all others held: nothing to send).
+          if (had.some((h, j) => h && j !== i) && p.send(p.mix.packet(mixed[i] ?? new Float64Array(160)))) n++;
+        });
+        this.count(group, n);
+      }, 20),
+    );
+  }
+
+  private count(group: string, n: number): void {
     if (n === 0) return;
-    const total = this.packets(from.group) + n;
-    this.counts.set(from.group, total);
-    if (Math.floor(total / 100) !== Math.floor((total - n) / 100)) this._onDidRelay.fire({ group: from.group, packets: total });
+    const total = this.packets(group) + n;
+    this.counts.set(group, total);
+    if (Math.floor(total / 100) !== Math.floor((total - n) / 100)) this._onDidRelay.fire({ group, packets: total });
   }
 
   /** @internal a port closed */
@@ -107,6 +152,8 @@ export class RtpRelay extends Disposable {
   }
 
   override dispose(): void {
+    for (const m of this.mixers.values()) m.dispose();
+    this.mixers.clear();
     for (const p of [...this.ports]) p.dispose();
     super.dispose();
   }

@@ -197,7 +197,7 @@ async function freeUdpPort(): Promise<number> {
 
 class SimulatedSipServerImpl extends Disposable implements SimulatedSipServer {
   readonly host = '127.0.0.1' as const;
-  private readonly relay = this._register(new RtpRelay());
+  private readonly relay: RtpRelay;
   private readonly callsById = new Map<string, SimCall>();
   private readonly contacts = new Map<string, string>();
   private readonly logger: Logger;
@@ -218,6 +218,7 @@ class SimulatedSipServerImpl extends Disposable implements SimulatedSipServer {
   ) {
     super();
     this._register(stack);
+    this.relay = this._register(new RtpRelay('127.0.0.1', options.clock));
     this.logger = (options.logger ?? nullLogger).child({ component: 'sip-server' });
     this.stepTimeoutMs = options.stepTimeoutMs ?? 15_000;
   }

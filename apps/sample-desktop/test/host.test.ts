@@ -140,11 +140,73 @@ describe('desktop host against the simulated SIP Server', () => {
     expect(blocksWithTone(cAudio, 1300)).toBe(0); // no agent plays 1300 Hz here
   });
 
+  it('attended transfer: 2002 consults 2003, then completes; 2001 ends up talking to 2003', async () => {
+    const a = ui['2001']!;
+    const b = ui['2002']!;
+    const c = ui['2003']!;
+    await a.send({ name: 'dial', target: '2002' });
+    const ringing = await b.call((x) => x.state === 'Alerting', 10_000, '2002 ringing');
+    await b.send({ name: 'answer', sessionId: ringing.id });
+    const ba = await b.call((x) => x.state === 'Connected', 10_000, '2002 connected');
+
+    await b.send({ name: 'consult', sessionId: ba.id, target: '2003' });
+    const cRinging = await c.call((x) => x.state === 'Alerting', 10_000, '2003 ringing (consultation)');
+    expect(b.live.find((x) => x.id === ba.id)?.held).toBe(true);
+    await c.send({ name: 'answer', sessionId: cRinging.id });
+    const consultation = await b.call((x) => x.consultationFor === ba.id && x.state === 'Connected', 10_000, 'the consultation call connected');
+    expect(consultation.remote).toContain('2003');
+
+    await b.send({ name: 'completeTransfer', sessionId: ba.id }, 20_000);
+    await b.waitFor(() => b.live.length === 0, 10_000, '2002 free after the transfer');
+    await a.waitFor(() => a.live.length === 1 && a.live[0]!.state === 'Connected' && a.live[0]!.remote.includes('2003'), 10_000, '2001 talking to 2003');
+    await c.waitFor(() => c.live.length === 1 && c.live[0]!.state === 'Connected' && c.live[0]!.remote.includes('2001'), 10_000, '2003 talking to 2001');
+    const before = a.live[0]!.packetsReceived;
+    await a.waitFor(() => (a.live[0]?.packetsReceived ?? 0) > before + 20, 10_000, 'RTP between 2001 and 2003');
+
+    await c.send({ name: 'hangup', sessionId: c.live[0]!.id });
+    await a.waitFor(() => a.live.length === 0, 10_000, '2001 idle');
+  });
+
   it('shows a failed dial as an error of the endpoint (no such DN at the SIP Server)', async () => {
     const a = ui['2001']!;
     await a.send({ name: 'dial', target: '2999' });
     await a.waitFor(() => a.snapshot!.calls.some((x) => x.state === 'Disconnected' && x.remote.includes('2999')), 10_000, 'the call to 2999 to fail');
     const failed = a.snapshot!.calls.find((x) => x.remote.includes('2999'))!;
     expect(failed.endCause?.code).toBeGreaterThanOrEqual(400);
+  });
+});
+
+// routing 'server': calls go through the simulator's B2BUA and RTP relay.
+describe('desktop host with calls through the simulated SIP Server (B2BUA)', () => {
+  let desktop: SampleDesktop;
+  const ui: Record<string, TestClient> = {};
+
+  beforeAll(async () => {
+    desktop = await startSampleDesktop({ agents: ['3001', '3002'], routing: 'server', ui: 'none', statsIntervalMs: 250 });
+    for (const { agent, host } of desktop.hosts) ui[agent] = await TestClient.connect(host.url);
+  }, 30_000);
+
+  afterAll(async () => {
+    for (const c of Object.values(ui)) c.close();
+    await desktop?.dispose();
+  }, 30_000);
+
+  it('calls by DN through the server, RTP is relayed, a refused REFER comes back as a typed error', async () => {
+    const a = ui['3001']!;
+    const b = ui['3002']!;
+    await a.send({ name: 'dial', target: '3002' });
+    const ringing = await b.call((x) => x.state === 'Alerting', 10_000, '3002 ringing');
+    // The far end is the SIP Server's leg (this B2BUA presents itself, not the caller).
+    expect(ringing.remote).toContain(`@${desktop.simulator!.domain}`);
+    await b.send({ name: 'answer', sessionId: ringing.id });
+    await a.call((x) => x.state === 'Connected', 10_000, '3001 connected');
+    await a.waitFor(() => (a.live[0]?.packetsReceived ?? 0) > 20, 10_000, 'RTP through the relay');
+    const relayed = desktop.simulator!.calls().reduce((n, c) => n + desktop.simulator!.relayedPackets(c.connId), 0);
+    expect(relayed).toBeGreaterThan(20);
+    // This demo server does not relay an agent's REFER: the transfer fails, the call stays.
+    await expect(b.send({ name: 'transfer', sessionId: b.live[0]!.id, target: '3001' })).rejects.toThrow(/SIP_REQUEST_FAILED|TRANSFER_FAILED/);
+    expect(b.live[0]?.state).toBe('Connected');
+    await a.send({ name: 'hangup', sessionId: a.live[0]!.id });
+    await b.waitFor(() => b.live.length === 0, 10_000, '3002 idle');
   });
 });

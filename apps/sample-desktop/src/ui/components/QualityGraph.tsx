@@ -37,10 +37,11 @@ export function QualityGraph({ samples, width = 320, height = 120, window = 60 }
   const x = (i: number): number => pad + (shown.length <= 1 ? 0 : (i / (shown.length - 1)) * (width - 2 * pad));
   return (
     <figure className="quality-graph" data-testid="quality-graph" data-samples={shown.length}>
-      <svg width={width} height={height} viewBox={`0 0 ${width} ${height}`} role="img" aria-label="Call quality: MOS, jitter and loss over time">
+      {/* Drawn in a width x height box, stretched to the card's width. */}
+      <svg width="100%" height={height} viewBox={`0 0 ${width} ${height}`} preserveAspectRatio="none" role="img" aria-label="Call quality: MOS, jitter and loss over time">
         <rect x={0} y={0} width={width} height={height} className="bg" />
         {[0.25, 0.5, 0.75].map((f) => (
-          <line key={f} x1={0} x2={width} y1={height * f} y2={height * f} className="grid" />
+          <line key={f} x1={0} x2={width} y1={height * f} y2={height * f} className="grid" vectorEffect="non-scaling-stroke" />
         ))}
         {shown.length > 0 &&
           SERIES.map((s) => {
@@ -48,14 +49,10 @@ export function QualityGraph({ samples, width = 320, height = 120, window = 60 }
             const top = s.max(values);
             const y = (v: number): number => height - pad - (Math.min(v, top) / top) * (height - 2 * pad);
             const points = values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
-            return <polyline key={s.key} points={shown.length === 1 ? `${points} ${(width - pad).toFixed(1)},${y(values[0] ?? 0).toFixed(1)}` : points} className={`series ${s.className}`} data-series={s.key} fill="none" />;
+            return <polyline key={s.key} points={shown.length === 1 ? `${points} ${(width - pad).toFixed(1)},${y(values[0] ?? 0).toFixed(1)}` : points} className={`series ${s.className}`} data-series={s.key} fill="none" vectorEffect="non-scaling-stroke" />;
           })}
-        {shown.length === 0 && (
-          <text x={width / 2} y={height / 2} textAnchor="middle" className="empty">
-            waiting for statistics…
-          </text>
-        )}
       </svg>
+      {shown.length === 0 && <div className="empty">waiting for statistics…</div>}
       <figcaption className="legend">
         {SERIES.map((s) => (
           <span key={s.key} className={`legend-item ${s.className}`} data-testid={`legend-${s.className}`}>

@@ -14,7 +14,7 @@ describe('desktop host: serving the UI', () => {
   });
 
   it('serves the built UI and its assets (dist), with the snapshot at /api/snapshot', async () => {
-    await ensureUiBuilt();
+    await ensureUiBuilt({ ifMissing: true });
     host = await startDesktopHost({ config: standalone('4001'), ui: 'dist', endpointOptions: { ephemeralPorts: true } });
     expect(host.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const html = await (await fetch(host.url)).text();

@@ -23,9 +23,12 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
 }
 
-/** Builds the UI with Vite when `dist/ui` is missing (the test target builds it first). */
-export async function ensureUiBuilt(): Promise<void> {
-  if (existsSync(join(UI_DIST_DIR, 'index.html'))) return;
+/**
+ * Builds the UI with Vite into `dist/ui` (about a second), so a browser test never runs a stale
+ * build; with `ifMissing`, only when there is none.
+ */
+export async function ensureUiBuilt(options: { ifMissing?: boolean } = {}): Promise<void> {
+  if (options.ifMissing && existsSync(join(UI_DIST_DIR, 'index.html'))) return;
   const { build } = await import('vite');
   await build({ configFile: join(UI_DIST_DIR, '../../vite.config.ts'), logLevel: 'warn' });
 }

@@ -428,6 +428,9 @@ export class MediaEngine extends Disposable {
   private readonly conferences = new Set<Conference>();
   private readonly logger: Logger;
   private closing = false;
+  private readonly forgetStream = (s: MediaStream): void => {
+    this.streamsById.delete(s.id);
+  };
 
   constructor(options: MediaEngineOptions = {}) {
     super();
@@ -499,9 +502,10 @@ export class MediaEngine extends Disposable {
       detectInbandDtmf: options.detectInbandDtmf,
     };
     const created = callNative('createStream', () => this.native.createStream(o));
-    const stream = new MediaStream(this.native, created.id, created.rtpPort, created.rtcpPort, options.inactivityTimeoutMs ?? 0, (s) =>
-      this.streamsById.delete(s.id),
-    );
+    // The close callback is one per engine: a closure made here would share this scope's context
+    // and keep the options (and their devices) alive as long as the stream (V8 allocates one
+    // context per scope for all its closures).
+    const stream = new MediaStream(this.native, created.id, created.rtpPort, created.rtcpPort, options.inactivityTimeoutMs ?? 0, this.forgetStream);
     this.streamsById.set(created.id, stream);
     options.conference?.joined(stream);
     this.logger.debug('stream created', { id: created.id, port: created.rtpPort, codec: options.codec.name });

@@ -6,7 +6,7 @@
  * device) by its media bridge, without ending the call.
  */
 import { Disposable, Emitter, type Clock, type Event, type Logger, type TimerHandle } from '@sip-endpoint/base';
-import { SoundSink, SoundSource, audioDeviceSupport, listAudioDevices, type AudioDeviceInfo, type AudioSink, type AudioSource } from '@sip-endpoint/media-native';
+import { AudioDeviceWatcher, SoundSink, SoundSource, audioDeviceSupport, listAudioDevices, type AudioDeviceInfo, type AudioSink, type AudioSource } from '@sip-endpoint/media-native';
 
 /** Options of the endpoint's device handling (`EndpointOptions.devices`). */
 export interface EndpointDeviceOptions {
@@ -50,8 +50,6 @@ function systemEnumerator(): () => readonly AudioDeviceInfo[] {
   };
 }
 
-const key = (d: AudioDeviceInfo): string => `${d.name}|${d.input ? 'i' : ''}${d.output ? 'o' : ''}`;
-
 /**
  * The sound devices of an endpoint. Enumerates at creation and every `pollIntervalMs` on the
  * injected clock (ALSA has no hot-plug callback for PCM devices that we use; polling the
@@ -74,7 +72,8 @@ export class EndpointDevices extends Disposable {
   readonly onDidChangeDevices: Event<DevicesChangeEvent> = this._onDidChangeDevices.event;
 
   private readonly enumerate: () => readonly AudioDeviceInfo[];
-  private current: readonly AudioDeviceInfo[];
+  private last: readonly AudioDeviceInfo[] = [];
+  private readonly watcher: AudioDeviceWatcher;
   private readonly names = new WeakMap<AudioSource | AudioSink, string>();
   private readonly timer: TimerHandle | undefined;
 
@@ -85,14 +84,24 @@ export class EndpointDevices extends Disposable {
   ) {
     super();
     this.enumerate = options.enumerate ?? systemEnumerator();
-    this.current = this.safeList();
+    // The engine package's watcher does the diff (by name and direction); this class adds the
+    // poll, the two-phase report and the device bookkeeping.
+    this.watcher = this._register(new AudioDeviceWatcher(() => this.safeList()));
+    this._register(
+      this.watcher.onDidChangeDevices(({ added, removed, devices }) => {
+        this.logger.info('audio devices changed', { added: added.map((d) => d.name), removed: removed.map((d) => d.name) });
+        const event: DevicesChangeEvent = { added, removed, devices };
+        this._onWillChangeDevices.fire(event);
+        this._onDidChangeDevices.fire(event);
+      }),
+    );
     const every = options.pollIntervalMs ?? DEFAULT_DEVICE_POLL_MS;
     if (every > 0) this.timer = this._register(clock.setInterval(() => this.rescan(), every));
   }
 
   /** The devices of the last scan. */
   get devices(): readonly AudioDeviceInfo[] {
-    return this.current;
+    return this.watcher.devices;
   }
 
   /** Whether a poll timer runs. */
@@ -106,18 +115,7 @@ export class EndpointDevices extends Disposable {
    */
   rescan(): boolean {
     if (this.isDisposed) return false;
-    const next = this.safeList();
-    const before = new Set(this.current.map(key));
-    const after = new Set(next.map(key));
-    const added = next.filter((d) => !before.has(key(d)));
-    const removed = this.current.filter((d) => !after.has(key(d)));
-    this.current = next;
-    if (added.length === 0 && removed.length === 0) return false;
-    this.logger.info('audio devices changed', { added: added.map((d) => d.name), removed: removed.map((d) => d.name) });
-    const event: DevicesChangeEvent = { added, removed, devices: next };
-    this._onWillChangeDevices.fire(event);
-    this._onDidChangeDevices.fire(event);
-    return true;
+    return this.watcher.rescan();
   }
 
   /** Opens capture device `name` (throws `NativeEngineError` when it cannot be opened). */
@@ -148,12 +146,13 @@ export class EndpointDevices extends Disposable {
     return event.removed.some((d) => d.name === name) && !event.devices.some((d) => d.name === name && (input ? d.input : d.output));
   }
 
-  private safeList(): readonly AudioDeviceInfo[] {
+  private safeList(): AudioDeviceInfo[] {
     try {
-      return [...this.enumerate()];
+      this.last = [...this.enumerate()];
     } catch (e) {
+      // A failed enumeration changes nothing: the last list stands.
       this.logger.warn('audio device enumeration failed', { error: String(e) });
-      return this.current ?? [];
     }
+    return [...this.last];
   }
 }

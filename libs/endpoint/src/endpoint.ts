@@ -500,7 +500,8 @@ export class Endpoint extends Disposable implements ProviderRegistry {
 
   /**
    * Sets a runtime key. Live settings (codecs, DTMF method, SRTP, auto-answer, ...) apply to the
-   * next offer or call; `proxies.proxyN.*` re-registers that line; others apply at the next start.
+   * next offer or call; `policy.session.dtx_mode` / `vad_level` / `agc_mode` also apply at once to
+   * the running calls' audio; `proxies.proxyN.*` re-registers that line; others apply at the next start.
    * Throws `ConfigError` for an invalid value. Reported by `configuration.onDidChangeConfiguration`.
    */
   setConfigSetting(key: string, value: SettingValue): void {

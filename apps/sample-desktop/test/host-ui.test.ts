@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
-import { afterEach, describe, expect, it } from 'vitest';
+import { ensureNoDisposablesAreLeakedInTestSuite } from '@sip-endpoint/base';
+import { afterEach, describe, expect, it, beforeEach } from 'vitest';
 import { startDesktopHost, type DesktopHost } from '../src/host/index';
 import { ensureUiBuilt } from './support/browser';
 
@@ -7,6 +8,7 @@ const standalone = (user: string) => ({ connectivity: [{ user, server: '127.0.0.
 
 // How a host serves the UI: the Vite build, Vite's dev middleware, or nothing but the API.
 describe('desktop host: serving the UI', () => {
+  ensureNoDisposablesAreLeakedInTestSuite({ beforeEach, afterEach });
   let host: DesktopHost | undefined;
   afterEach(async () => {
     await host?.dispose();

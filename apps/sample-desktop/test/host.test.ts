@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { ensureNoDisposablesAreLeakedInTestSuite } from '@sip-endpoint/base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSampleDesktop, type SampleDesktop } from '../src/start';
 import { TestClient } from './support/ws-client';
@@ -10,6 +11,8 @@ import { blocksWithTone, wavLevel, wavSamples } from './support/wav';
 // Three agents on the embedded simulated SIP Server, each with a desktop host (no UI served:
 // these tests speak the WebSocket protocol as the UI does).
 describe('desktop host against the simulated SIP Server', () => {
+  // The hosts live for the whole suite: everything created from its start must be disposed by its end.
+  ensureNoDisposablesAreLeakedInTestSuite({ beforeEach: beforeAll, afterEach: afterAll });
   let desktop: SampleDesktop;
   let dir: string;
   const ui: Record<string, TestClient> = {};
@@ -178,6 +181,8 @@ describe('desktop host against the simulated SIP Server', () => {
 
 // routing 'server': calls go through the simulator's B2BUA and RTP relay.
 describe('desktop host with calls through the simulated SIP Server (B2BUA)', () => {
+  // The hosts live for the whole suite: everything created from its start must be disposed by its end.
+  ensureNoDisposablesAreLeakedInTestSuite({ beforeEach: beforeAll, afterEach: afterAll });
   let desktop: SampleDesktop;
   const ui: Record<string, TestClient> = {};
 

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureNoDisposablesAreLeakedInTestSuite } from '@sip-endpoint/base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, hasProgram, startKamailio, type PeerProcess } from '../../../libs/signaling/test/support/peers';
 import { startSampleDesktop, type SampleDesktop } from '../src/start';
@@ -9,6 +10,8 @@ import { TestClient } from './support/ws-client';
 // Real-registrar mode: the hosts load Genesys XML files made from config/kamailio.example.xml
 // and register with Kamailio (digest, password "secret"); no simulator runs.
 describe('sample desktop against Kamailio (config files)', () => {
+  // The hosts live for the whole suite: everything created from its start must be disposed by its end.
+  ensureNoDisposablesAreLeakedInTestSuite({ beforeEach: beforeAll, afterEach: afterAll });
   let kamailio: PeerProcess | undefined;
   let desktop: SampleDesktop | undefined;
   let dir: string;

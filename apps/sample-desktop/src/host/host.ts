@@ -185,10 +185,16 @@ export async function startDesktopHost(options: DesktopHostOptions): Promise<Des
   };
 
   // ---------------------------------------------------------------- endpoint events
+  // Listeners on each call, dropped when it ends.
+  const perCall = new Map<string, DisposableStore>();
+  store.add({ dispose: () => perCall.forEach((d) => d.dispose()) });
   const watch = (s: Session): void => {
     if (!meta.has(s.id)) meta.set(s.id, { startedAt: Date.now(), muted: false, packetsSent: 0, packetsReceived: 0, codec: '' });
-    store.add(s.onDidChangeHeld(() => scheduleSnapshot()));
-    store.add(s.onDidReceiveDtmf((e) => broadcast({ type: 'dtmf', sessionId: s.id, digit: e.digit })));
+    if (perCall.has(s.id)) return;
+    const d = new DisposableStore();
+    perCall.set(s.id, d);
+    d.add(s.onDidChangeHeld(() => scheduleSnapshot()));
+    d.add(s.onDidReceiveDtmf((e) => broadcast({ type: 'dtmf', sessionId: s.id, digit: e.digit })));
   };
   for (const s of endpoint.sessions) watch(s);
   store.add(endpoint.onDidAddSession(({ session }) => {
@@ -207,6 +213,8 @@ export async function startDesktopHost(options: DesktopHostOptions): Promise<Des
       for (const other of meta.values()) if (other.consultationFor === session.id) delete other.consultationFor;
       meta.delete(session.id);
       samples.delete(session.id);
+      perCall.get(session.id)?.dispose();
+      perCall.delete(session.id);
     }
     scheduleSnapshot();
   }));

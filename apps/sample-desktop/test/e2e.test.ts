@@ -123,6 +123,14 @@ describe('sample desktop in chromium (e2e)', () => {
     expect(await a.getByTestId('error').count()).toBe(0);
     expect(await b.getByTestId('error').count()).toBe(0);
 
+    // The UI offers each ended call's recording as a player served by the host.
+    const src = await a.locator('[data-testid="recording"] audio').first().getAttribute('src');
+    expect(src).toMatch(/^api\/recordings\/2001-.*\.wav$/);
+    const wav = await fetch(new URL(src!, desktop.hosts[0]!.host.url));
+    expect(wav.status).toBe(200);
+    expect(wav.headers.get('content-type')).toBe('audio/wav');
+    expect(Buffer.from(await wav.arrayBuffer()).toString('ascii', 0, 4)).toBe('RIFF');
+
     // The received audio of 2001's first call is in a WAV that is not silent.
     const snap = desktop.hosts[0]!.host.snapshot();
     expect(snap.recordings.length).toBeGreaterThanOrEqual(3);

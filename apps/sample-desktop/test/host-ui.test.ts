@@ -55,6 +55,9 @@ describe('desktop host: serving the UI', () => {
     host = await startDesktopHost({ config: standalone('4003'), ui: 'none', endpointOptions: { ephemeralPorts: true } });
     expect((await fetch(host.url)).status).toBe(404);
     expect((await fetch(`${host.url}api/snapshot`)).status).toBe(200);
+    // Only files this host recorded are served.
+    expect((await fetch(`${host.url}api/recordings/nope.wav`)).status).toBe(404);
+    expect((await fetch(`${host.url}api/recordings/..%2F..%2Fpackage.json`)).status).toBe(404);
   });
 
   it('rejects a bad config with the ConfigError of the endpoint and leaves nothing running', async () => {

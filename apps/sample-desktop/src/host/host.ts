@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { extname, join, normalize, resolve, sep, dirname } from 'node:path';
+import { basename, extname, join, normalize, resolve, sep, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, WebSocket } from 'ws';
 import { DisposableStore, SdkError, nullLogger, type Logger } from '@sip-endpoint/base';
@@ -406,6 +406,17 @@ export async function startDesktopHost(options: DesktopHostOptions): Promise<Des
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (path === '/api/snapshot') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(snapshot()));
+      return;
+    }
+    if (path.startsWith('/api/recordings/')) {
+      // Only the files this host recorded, by name (the UI plays them once the call ended).
+      const name = decodeURIComponent(path.slice('/api/recordings/'.length));
+      const rec = audio.recordings.find((r) => basename(r.file) === name);
+      if (!rec || !existsSync(rec.file)) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'audio/wav', 'cache-control': 'no-cache' }).end(readFileSync(rec.file));
       return;
     }
     if (path === '/api/stats') {

@@ -66,9 +66,7 @@ export function AppView({ state, send, dismissError, now }: AppViewProps) {
                 <h2>Recordings</h2>
                 <ul>
                   {snap.recordings.map((r) => (
-                    <li key={r.file}>
-                      <code>{r.file}</code>
-                    </li>
+                    <Recording key={r.file} file={r.file} live={r.sessionId !== undefined && snap.calls.some((c) => c.id === r.sessionId && c.state !== 'Disconnected')} />
                   ))}
                 </ul>
               </section>
@@ -79,6 +77,17 @@ export function AppView({ state, send, dismissError, now }: AppViewProps) {
         <p className="muted">Connecting to the host…</p>
       )}
     </div>
+  );
+}
+
+/** One recorded WAV: its path, and a player once the call ended (the file is complete then). */
+function Recording({ file, live }: { file: string; live: boolean }) {
+  const name = file.split(/[\\/]/).pop() ?? file;
+  return (
+    <li data-testid="recording">
+      <code>{file}</code>
+      {live ? <span className="muted"> (recording…)</span> : <audio controls preload="none" src={`api/recordings/${encodeURIComponent(name)}`} aria-label={`Recording ${name}`} />}
+    </li>
   );
 }
 

@@ -20,7 +20,7 @@ import { createResponse, H, newBranch, randomToken, type SipMessage, type SipReq
 import { InviteClientTransaction, NonInviteClientTransaction } from './client';
 import { clientKey, hasMagicCookie, legacyMatches, mergeKey, sentByKey, serverKey } from './matching';
 import { InviteServerTransaction, NonInviteServerTransaction } from './server';
-import type { TransactionContext, TransactionTransportErrorEvent } from './transaction';
+import { ownString, type TransactionContext, type TransactionTransportErrorEvent } from './transaction';
 import {
   DEFAULT_TRANSACTION_TIMERS,
   InviteServerState,
@@ -332,7 +332,8 @@ export class TransactionLayer extends Disposable {
       this.receiveCancel(request, source);
       return;
     }
-    const key = mergeKey(request);
+    const merge = mergeKey(request);
+    const key = merge === undefined ? undefined : ownString(merge);
     const twin = key !== undefined ? this.merged.get(key) : undefined;
     const tx = this.createServer(request, source, key);
     if (twin && !twin.isTerminated) {
@@ -353,7 +354,8 @@ export class TransactionLayer extends Disposable {
       request.method === 'INVITE' ? new InviteServerTransaction(this.ctx, request, source) : new NonInviteServerTransaction(this.ctx, request, source);
     const branch = request.topVia.params.get('branch');
     const legacy = !hasMagicCookie(branch);
-    const key = legacy ? undefined : serverKey(branch, request.topVia, request.method);
+    // A key of its own (not a concatenation of slices of the message text): it lives as long as the transaction.
+    const key = legacy ? undefined : ownString(serverKey(branch, request.topVia, request.method));
     if (key !== undefined) this.servers.set(key, tx);
     else this.legacyServers.add(tx);
     if (mergeKeyValue !== undefined && !this.merged.has(mergeKeyValue)) this.merged.set(mergeKeyValue, tx);

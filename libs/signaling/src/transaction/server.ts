@@ -5,7 +5,7 @@
 import { Emitter, TransactionTimeoutError, type Event, type TransportError } from '@sip-endpoint/base';
 import { createResponse, formatUri, H, parseMessage, parseUri, SipRequest, type SipResponse } from '../message/index';
 import { responseDestinations } from './destination';
-import { Transaction, type TransactionContext } from './transaction';
+import { ownString, Transaction, type TransactionContext } from './transaction';
 import { InviteServerState, NonInviteServerState, isReliable, type Destination } from './types';
 
 /** Payload of a server transaction's `onDidTimeout`. */
@@ -29,8 +29,11 @@ export abstract class ServerTransaction extends Transaction {
   abstract readonly isInvite: boolean;
   /** Where the request came from (with `connectionId` for TCP/TLS). */
   readonly source: Destination;
+  private _responseDestinations: readonly Destination[];
   /** Response destinations in order of preference (RFC 3261 §18.2.2, §17.2.4). */
-  readonly responseDestinations: readonly Destination[];
+  get responseDestinations(): readonly Destination[] {
+    return this._responseDestinations;
+  }
 
   protected readonly _onDidTimeout = this._register(new Emitter<ServerTimeoutEvent>());
   /** Fires when the INVITE server transaction got no ACK for its non-2xx final (Timer H). */
@@ -48,7 +51,7 @@ export abstract class ServerTransaction extends Transaction {
     const destinations = responseDestinations(request.topVia, source);
     super(ctx, request, initial, isReliable(destinations[0]?.protocol ?? source.protocol));
     this.source = source;
-    this.responseDestinations = destinations;
+    this._responseDestinations = destinations;
   }
 
   /**
@@ -91,12 +94,18 @@ export abstract class ServerTransaction extends Transaction {
     if (this.isTerminated || this.isDisposed || !this.holdsFinal) return;
     const last = this._lastResponse;
     if (last) {
-      this.lastBytes = last.serialize();
+      const bytes = last.serialize();
+      // A buffer of its own size: a small serialized message may be a slice of a shared 8 KB
+      // pool slab, which it would keep alive.
+      this.lastBytes = Buffer.alloc(bytes.length);
+      bytes.copy(this.lastBytes);
       this._lastResponse = undefined;
     }
     if (!this._compacted) {
       this._compacted = true;
       this._request = matchingSkeleton(this._request);
+      // The Via host/received strings are slices of the request text: keep copies.
+      this._responseDestinations = this._responseDestinations.map((d) => ({ ...d, address: ownString(d.address) }));
       this.onCompact();
     }
   }
@@ -495,7 +504,7 @@ const MATCHING_HEADERS = ['Via', 'From', 'To', 'Call-ID', 'CSeq'] as const;
  * parsed message's strings may be slices of the whole datagram: copying lets it go).
  */
 function matchingSkeleton(request: SipRequest): SipRequest {
-  const own = (v: string): string => Buffer.from(v, 'utf8').toString('utf8');
+  const own = ownString;
   let uri = request.uri;
   try {
     uri = parseUri(own(formatUri(request.uri)));

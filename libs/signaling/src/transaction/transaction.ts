@@ -97,7 +97,15 @@ export abstract class Transaction extends Disposable {
    */
   readonly onDidTransportError: Event<TransactionTransportErrorEvent> = this._onDidTransportError.event;
 
-  protected readonly log: Logger;
+  private _log: Logger | undefined;
+  /**
+   * The transaction's logger (a child with its branch and method), made on first use: the
+   * routine transition and timer records go through the layer's logger with those fields, so
+   * a transaction that never warns carries no logger of its own.
+   */
+  protected get log(): Logger {
+    return (this._log ??= this.ctx.logger.child({ branch: this.branch, method: this.method }));
+  }
 
   constructor(
     protected readonly ctx: TransactionContext,
@@ -109,9 +117,10 @@ export abstract class Transaction extends Disposable {
     super();
     this._request = request;
     this.method = request.method === 'ACK' ? 'INVITE' : request.method;
-    this.branch = request.branch ?? '';
+    // A string of its own: the branch of a parsed request is a slice of the whole message text,
+    // which it would keep alive for the life of the transaction (32 s after a final response).
+    this.branch = ownString(request.branch ?? '');
     this._state = initial;
-    this.log = ctx.logger.child({ branch: this.branch, method: this.method });
   }
 
   /** The current state (subclasses narrow it to their state enum). */
@@ -140,7 +149,7 @@ export abstract class Transaction extends Disposable {
       throw new InvalidStateError(`${this.constructor.name}: no transition ${previous} -> ${next} (${why})`, previous);
     }
     this._state = next;
-    this.log.debug(`${previous} -> ${next}: ${why}`);
+    this.ctx.logger.debug(`${previous} -> ${next}: ${why}`, { branch: this.branch, method: this.method });
     if (next === this.terminalState) this.cancelAllTimers();
     this._onDidChangeState.fire({ transaction: this, previous, state: next });
     if (next === this.terminalState) {
@@ -163,7 +172,7 @@ export abstract class Transaction extends Disposable {
     }
     slot.value = this.ctx.clock.setTimeout(() => {
       if (this.isDisposed || this.isTerminated) return;
-      this.log.trace(`timer ${name} fired`);
+      this.ctx.logger.trace(`timer ${name} fired`, { branch: this.branch, method: this.method });
       fire();
     }, ms);
   }
@@ -232,4 +241,12 @@ export abstract class Transaction extends Disposable {
 
   /** Hook: the transaction is disposed before reaching its end state. */
   protected onDisposeWhileAlive(): void {}
+}
+
+/**
+ * A flat copy of `s` that shares no memory with the string it came from (V8 keeps the parent of a
+ * sliced or concatenated string alive): for strings a long-lived object keeps from a parsed message.
+ */
+export function ownString(s: string): string {
+  return s.length === 0 ? s : Buffer.from(s, 'utf8').toString('utf8');
 }

@@ -23,5 +23,9 @@ npx nx run-many -t api-report-check --outputStyle=static --parallel=1 || status=
 # The API reference generated from TSDoc (docs/api) is current: `npx nx run docs:api-reference`.
 npx nx run docs:api-reference-check --outputStyle=static || status=1
 
+# The README's first command stays true: `npm start -- --check` starts both sample apps (the
+# simulated SIP Servers and their agents), fetches every page and stops (tools/start.ts).
+node --conditions=@sip-endpoint/source --import tsx tools/start.ts --check || status=1
+
 node tools/summarize-reports.mjs reports || status=1
 exit $status

@@ -16,6 +16,9 @@ import { Disposable, Emitter, ErrorCode, SdkError, nullLogger, realClock, type C
 import {
   H,
   InviteSession,
+  createResponse,
+  parseReferToReplaces,
+  randomToken,
   Registrar,
   SessionState,
   SipStack,
@@ -24,6 +27,8 @@ import {
   type SipMessage,
   type SipRequest,
   type SipResponse,
+  type NameAddr,
+  type ServerTransaction,
   type StackRequestEvent,
 } from '@sip-endpoint/signaling';
 import { RtpRelay } from './relay';
@@ -148,8 +153,14 @@ class SimParty {
   /** A hold relayed from the other side of a 1pcc call: no EventHeld for it. */
   silentHold = false;
   held = false;
+  /** Leaves without any event and without touching the call (a leg replaced during a transfer). */
+  quiet = false;
+  /** Leaving reports its own release but does not release or notify the others (a transferor). */
+  detached = false;
   onRinging: (() => void) | undefined;
   onAnswered: (() => Promise<void>) | undefined;
+  /** Called once the leg has ended (after the party's own events). */
+  onGone: (() => void) | undefined;
   readonly subs: IDisposable[] = [];
   constructor(
     public call: SimCall,
@@ -165,6 +176,21 @@ class SimParty {
   }
 }
 
+/** A transfer by REFER waiting for the transferee's INVITE (matched by DN pair). */
+interface PendingTransfer {
+  readonly call: SimCall;
+  arrived(session: InviteSession, sdh: LegSdh): void;
+}
+
+/** The outcome of {@link SimulatedSipServerImpl.transferByRefer}, as a SIP status. */
+interface TransferOutcome {
+  readonly status: number;
+  readonly reason: string;
+  /** On success: the target's new leg and the transferee's new leg, both in the call. */
+  readonly target?: SimParty;
+  readonly transferee?: SimParty;
+}
+
 const STACK_USER = 'sipserver';
 
 /**
@@ -172,9 +198,9 @@ const STACK_USER = 'sipserver';
  * the registrar sees REGISTER only and the user agent everything else (each would otherwise
  * answer the other's requests: 405 to REGISTER, 302 to INVITE).
  */
-function stackView(stack: SipStack, accept: (r: SipRequest) => boolean, owner: Disposable & { add<T extends IDisposable>(d: T): T }): SipStack {
+function stackView(stack: SipStack, accept: (e: StackRequestEvent) => boolean, owner: Disposable & { add<T extends IDisposable>(d: T): T }): SipStack {
   const emitter = owner.add(new Emitter<StackRequestEvent>());
-  owner.add(stack.onDidReceiveRequest((e) => accept(e.request) && emitter.fire(e)));
+  owner.add(stack.onDidReceiveRequest((e) => accept(e) && emitter.fire(e)));
   return new Proxy(stack, {
     get(target, prop) {
       if (prop === 'onDidReceiveRequest') return emitter.event;
@@ -204,6 +230,8 @@ class SimulatedSipServerImpl extends Disposable implements SimulatedSipServer {
   private readonly stepTimeoutMs: number;
   private ua!: UserAgent;
   private pendingSdh: LegSdh | undefined;
+  /** Transfers waiting for the transferee's INVITE, by `<transferee DN>><target DN>`. */
+  private readonly pendingTransfers = new Map<string, PendingTransfer>();
   private readonly _onDidRegister = this._register(new Emitter<{ dn: string; contact: string; registered: boolean }>());
   readonly onDidRegister = this._onDidRegister.event;
   private readonly _onDidEmitCallEvent = this._register(new Emitter<CallEvent>());
@@ -230,7 +258,7 @@ class SimulatedSipServerImpl extends Disposable implements SimulatedSipServer {
   async init(): Promise<void> {
     const users = this.options.users;
     const registrar = this._register(
-      new Registrar(stackView(this.stack, (r) => r.method === 'REGISTER', this), {
+      new Registrar(stackView(this.stack, (e) => e.request.method === 'REGISTER', this), {
         domain: this.domain,
         minExpires: 10,
         ...(users
@@ -252,7 +280,8 @@ class SimulatedSipServerImpl extends Disposable implements SimulatedSipServer {
       await UserAgent.create({
         aor: `sip:${STACK_USER}@${this.domain}`,
         displayName: 'SIP Server',
-        stack: stackView(this.stack, (r) => r.method !== 'REGISTER', this),
+        // REFERs in our legs are handled here (relayed as a transfer), not by the user agent.
+        stack: stackView(this.stack, (e) => e.request.method !== 'REGISTER' && !this.interceptRefer(e), this),
         logger: this.logger,
         createSessionDescriptionHandler: () => {
           // The call (ConnID) of an incoming leg is known only in onInvite: it is re-grouped there.
@@ -262,7 +291,7 @@ class SimulatedSipServerImpl extends Disposable implements SimulatedSipServer {
         },
         delegate: {
           onInvite: (session) => this.onIncomingInvite(session),
-          // 1pcc REFER between our endpoints is not relayed by this demo server.
+          // A REFER outside the calls this server tracks (interceptRefer takes the others): refused.
           onRefer: () => false,
         },
       }),
@@ -406,25 +435,49 @@ class SimulatedSipServerImpl extends Disposable implements SimulatedSipServer {
     this.requireRegistered(otherDN);
     if (party.state !== PartyState.Established && party.state !== PartyState.Held) throw new TlibRequestError(ErrorCode.InvalidState, `TSingleStepTransfer: ${thisDN} is ${party.state}`);
     const remaining = call.live().filter((p) => p !== party);
-    if (remaining.length !== 1) throw new TlibRequestError(ErrorCode.InvalidState, 'TSingleStepTransfer needs a call with exactly one other party');
+    if (remaining.length !== 1 || call.suppress > 0) throw new TlibRequestError(ErrorCode.InvalidState, 'TSingleStepTransfer needs a call with exactly one other party');
     const other = remaining[0]!;
-    call.suppress++;
-    try {
-      party.pendingRef = options.referenceId;
-      // genesys-compat §1 TSingleStepTransfer (re-route variant): the transferring endpoint gets a BYE.
-      await this.releaseParty(party);
-    } finally {
-      call.suppress--;
-    }
-    call.callState = 'Transferred';
-    const target = await this.inviteLeg(call, otherDN, 'Destination', false);
-    target.onRinging = () => this.emit('EventRinging', target, { otherDN: other.dn, referenceId: options.referenceId });
-    target.onAnswered = async () => {
-      this.emit('EventEstablished', target, { otherDN: other.dn, referenceId: target.takeRef() });
-      this.emit('EventPartyChanged', other, { otherDN: target.dn, referenceId: options.referenceId });
-    };
-    const state = await this.waitLeg(target.leg, 'ring', true);
-    if (state === SessionState.Terminated) throw new TlibRequestError(ErrorCode.SipRequestFailed, `TSingleStepTransfer: ${otherDN} did not ring`);
+    if (otherDN === thisDN || otherDN === other.dn) throw new TlibRequestError(ErrorCode.InvalidArgument, `TSingleStepTransfer: ${otherDN} is already a party of ${connId}`);
+    if (other.leg.state !== SessionState.Established) throw new TlibRequestError(ErrorCode.InvalidState, `TSingleStepTransfer: the call with ${other.dn} is not connected`);
+    party.pendingRef = options.referenceId;
+    let rang!: () => void;
+    let failed!: (e: unknown) => void;
+    const ringing = new Promise<void>((resolve, reject) => {
+      rang = resolve;
+      failed = reject;
+    });
+    // genesys-compat §1 TSingleStepTransfer: the SIP Server sends the REFER itself, to the party
+    // being transferred (its endpoint then calls the target through this server); the
+    // transferring endpoint gets a BYE once the REFER is being followed.
+    void this.transferByRefer({
+      call,
+      transferee: other,
+      targetDN: otherDN,
+      onArrived: async () => {
+        party.detached = true;
+        await this.releaseParty(party);
+      },
+      onRinging: (target) => {
+        this.emit('EventRinging', target, { otherDN: other.dn, referenceId: options.referenceId });
+        rang();
+      },
+    })
+      .then(async (outcome) => {
+        if (outcome.status === 200 && outcome.target && outcome.transferee) {
+          this.emit('EventEstablished', outcome.target, { otherDN: other.dn });
+          this.emit('EventPartyChanged', outcome.transferee, { otherDN: outcome.target.dn, referenceId: options.referenceId });
+          rang();
+          return;
+        }
+        failed(new TlibRequestError(ErrorCode.SipRequestFailed, `TSingleStepTransfer: the transfer of ${other.dn} to ${otherDN} failed: ${outcome.status} ${outcome.reason}`));
+        // Whoever is left alone in the call is released.
+        if (this.callsById.get(call.connId) === call && call.live().length < 2) for (const p of call.live()) await this.releaseParty(p);
+      })
+      .catch((e: unknown) => {
+        failed(e);
+        this.logger.warn('single-step transfer failed', { error: String(e) });
+      });
+    await ringing;
   }
 
   async sendDtmf(thisDN: string, connId: string, digits: string, options: DriverRequestOptions = {}): Promise<void> {
@@ -461,7 +514,7 @@ class SimulatedSipServerImpl extends Disposable implements SimulatedSipServer {
     // The caller's 200 OK is in: EventDialing (genesys-compat §5).
     this.emit('EventDialing', caller, { otherDN, referenceId: caller.takeRef() });
     caller.dialingSent = true;
-    const callee = await this.inviteLeg(call, otherDN, 'Destination', false);
+    const callee = await this.inviteLeg(call, otherDN, 'Destination', false, { caller: { dn: caller.dn } });
     this.wireCallee(caller, callee);
   }
 
@@ -494,14 +547,38 @@ class SimulatedSipServerImpl extends Disposable implements SimulatedSipServer {
     };
   }
 
-  /** An INVITE from the simulator to a DN's contact, with the leg's relay port in the SDP. */
-  private async inviteLeg(call: SimCall, dn: string, role: TlibPartyRole, autoAnswer: boolean): Promise<SimParty> {
+  /**
+   * An INVITE from the simulator to a DN's contact, with the leg's relay port in the SDP. With
+   * `caller`, the leg presents the original caller (From and P-Asserted-Identity), not the server;
+   * with `replaces`, it replaces that leg's dialog at the endpoint (RFC 3891).
+   */
+  private async inviteLeg(
+    call: SimCall,
+    dn: string,
+    role: TlibPartyRole,
+    autoAnswer: boolean,
+    extra: { caller?: { dn: string; displayName?: string | undefined }; replaces?: SimParty } = {},
+  ): Promise<SimParty> {
     const contact = this.requireRegistered(dn);
     const sdh = new LegSdh(this.relay, call.connId);
     await sdh.ensurePort();
     const headers: Record<string, string> = { 'X-Genesys-ConnID': call.connId };
     // genesys-compat §1 TMakeCall: the first leg is marked for auto-answer.
     if (autoAnswer) headers['Call-Info'] = `<sip:${this.registrarAddress}>;answer-after=0`;
+    if (extra.caller) {
+      // RFC 3325 §9.1 / RFC 3261 §8.1.1.3: a B2BUA's outgoing leg shows the calling party, so
+      // the callee sees `2001`, not the server. The From tag is ours (the dialog takes it from
+      // the request as sent).
+      const name = (extra.caller.displayName ?? extra.caller.dn).replace(/["\\]/g, '');
+      const identity = `"${name}" <sip:${extra.caller.dn}@${this.domain}>`;
+      headers['From'] = `${identity};tag=${randomToken(8)}`;
+      headers['P-Asserted-Identity'] = identity;
+    }
+    const replacedDialog = extra.replaces?.leg.dialog;
+    if (replacedDialog) {
+      // RFC 3891 §3: to-tag is the tag of the endpoint's side of the dialog (our remote tag), from-tag ours.
+      headers['Replaces'] = `${replacedDialog.id.callId};to-tag=${replacedDialog.id.remoteTag};from-tag=${replacedDialog.id.localTag}`;
+    }
     const leg = this.ua.invite(contact, { sdh, headers });
     const party = new SimParty(call, dn, role, leg, sdh);
     call.parties.push(party);
@@ -518,6 +595,27 @@ class SimulatedSipServerImpl extends Disposable implements SimulatedSipServer {
     const from = req.from.uri.kind === 'sip' ? (req.from.uri.user ?? '') : '';
     if (!sdh || !target || !this.contacts.has(target) || !this.contacts.has(from)) {
       session.reject(404, 'Not Found');
+      if (sdh && target && this.contacts.has(from)) {
+        // genesys-compat §5: the caller's DN is told why (the INVITE got 404).
+        this._onDidEmitCallEvent.fire({
+          event: 'EventError',
+          connId: randomBytes(8).toString('hex').toUpperCase(),
+          thisDN: from,
+          otherDN: target,
+          callState: 'Dropped',
+          cause: 'rejected 404',
+          errorCode: ErrorCode.InvalidArgument,
+          errorMessage: `DN ${target} is not registered at the SIP Server (404 Not Found)`,
+        });
+      }
+      return;
+    }
+    const pending = this.pendingTransfers.get(`${from}>${target}`);
+    if (pending) {
+      // The transferee follows our REFER: its new leg joins the call being transferred.
+      this.pendingTransfers.delete(`${from}>${target}`);
+      sdh.moveTo(pending.call.connId);
+      pending.arrived(session, sdh);
       return;
     }
     const call = this.newCall();
@@ -525,13 +623,272 @@ class SimulatedSipServerImpl extends Disposable implements SimulatedSipServer {
     const caller = new SimParty(call, from, 'Origination', session, sdh);
     call.parties.push(caller);
     this.watch(caller);
-    void this.inviteLeg(call, target, 'Destination', false).then(
+    void this.inviteLeg(call, target, 'Destination', false, { caller: { dn: from, displayName: req.from.displayName } }).then(
       (callee) => this.wireCallee(caller, callee),
       (e: unknown) => {
         this.logger.warn('cannot route the call', { error: String(e) });
         if (session.state === SessionState.Incoming) session.reject(480, 'Temporarily Unavailable');
       },
     );
+  }
+
+  // ------------------------------------------------------------------ transfers through the server
+
+  /**
+   * An in-dialog REFER on one of our legs: taken here (returns true) and handled as a transfer
+   * through this server; anything else is left to the user agent.
+   */
+  private interceptRefer(e: StackRequestEvent): boolean {
+    const req = e.request;
+    if (req.method !== 'REFER' || !this.ua || !req.to.params.get('tag')) return false;
+    const dialog = this.ua.registry.findForRequest(req);
+    const party = dialog && this.partyWithDialog((d) => d === dialog);
+    if (!party) return false;
+    void this.onRefer(party, req, e.transaction).catch((err: unknown) => this.logger.warn('REFER handling failed', { error: String(err) }));
+    return true;
+  }
+
+  /**
+   * 1pcc transfer by an endpoint (RFC 3515): blind (`Refer-To: <sip:2003@...>`) or attended
+   * (`Refer-To: <...?Replaces=...>` naming the referrer's consultation dialog at this server,
+   * RFC 3891). Answers 202, reports progress to the referrer by sipfrag NOTIFY (RFC 3420: 100,
+   * 180, then 200 or the failure), joins the target with the other party, and expects the
+   * referrer's BYE (its consultation leg, if any, is ended here).
+   */
+  private async onRefer(referrer: SimParty, req: SipRequest, tx: ServerTransaction): Promise<void> {
+    let referTo: NameAddr;
+    try {
+      referTo = req.require(H.ReferTo);
+    } catch {
+      tx.respond(createResponse(req, 400, 'Bad Refer-To'));
+      return;
+    }
+    const call = referrer.call;
+    const others = call.live().filter((p) => p !== referrer);
+    const transferee = others.length === 1 ? others[0] : undefined;
+    const connected = (p: SimParty): boolean => p.state === PartyState.Established || p.state === PartyState.Held;
+    if (!transferee || !connected(referrer) || !connected(transferee) || transferee.leg.state !== SessionState.Established || call.suppress > 0) {
+      // RFC 3515 §2.4.2: a REFER the server cannot act on gets an error response (not a connected two-party call).
+      tx.respond(createResponse(req, 403, 'Forbidden'));
+      return;
+    }
+    const replaces = parseReferToReplaces(referTo.uri);
+    let consult: { call: SimCall; agentLeg: SimParty; target: SimParty } | undefined;
+    let targetDN: string | undefined;
+    if (replaces) {
+      // RFC 3891 §3: to-tag is the tag of the dialog at its recipient (this server), from-tag the referrer's.
+      const agentLeg = this.partyWithDialog((d) => d.id.callId === replaces.callId && d.id.localTag === replaces.toTag && d.id.remoteTag === replaces.fromTag);
+      const target = agentLeg?.call.live().find((p) => p !== agentLeg);
+      if (agentLeg && target && agentLeg.call !== call && agentLeg.dn === referrer.dn && connected(target) && agentLeg.call.suppress === 0) consult = { call: agentLeg.call, agentLeg, target };
+      targetDN = target?.dn ?? '';
+    } else {
+      targetDN = referTo.uri.kind === 'sip' ? referTo.uri.user : undefined;
+      if (!targetDN) {
+        tx.respond(createResponse(req, 400, 'Bad Refer-To'));
+        return;
+      }
+    }
+    if (targetDN === referrer.dn || targetDN === transferee.dn) {
+      // A party of this very call cannot be its transfer target.
+      tx.respond(createResponse(req, 403, 'Forbidden'));
+      return;
+    }
+    // RFC 3515 §2.4.2 / §2.4.4: accept with 202, then a NOTIFY at once.
+    tx.respond(createResponse(req, 202, 'Accepted'));
+    const cseq = req.cseq.seq;
+    const notify = (status: number, reason: string, final: boolean): Promise<void> => referrer.leg.notifyReferProgress(cseq, status, reason, final);
+    await notify(100, 'Trying', false);
+    if (replaces && !consult) {
+      // RFC 3891 §3: no such dialog (or not the referrer's consultation): 481.
+      await notify(481, 'Call/Transaction Does Not Exist', true);
+      return;
+    }
+    if (!this.contacts.has(targetDN)) {
+      await notify(404, 'Not Found', true);
+      this.emit('EventError', referrer, { otherDN: targetDN, errorCode: ErrorCode.InvalidArgument, errorMessage: `transfer: DN ${targetDN} is not registered at the SIP Server (404 Not Found)` });
+      return;
+    }
+    // While the target is reached, the referrer's media leaves the call and its BYE releases only itself.
+    referrer.detached = true;
+    referrer.sdh.moveTo(`${call.connId}/referrer`);
+    if (consult) consult.call.suppress++;
+    let outcome: TransferOutcome;
+    try {
+      outcome = await this.transferByRefer({
+        call,
+        transferee,
+        targetDN,
+        replacing: consult?.target,
+        onRinging: (target) => {
+          void notify(180, 'Ringing', false);
+          this.emit('EventRinging', target, { otherDN: transferee.dn });
+        },
+      });
+    } finally {
+      if (consult) consult.call.suppress--;
+    }
+    if (outcome.status !== 200 || !outcome.target || !outcome.transferee) {
+      referrer.detached = false;
+      if (referrer.state !== PartyState.Released) referrer.sdh.moveTo(referrer.call.connId);
+      await notify(outcome.status, outcome.reason, true);
+      return;
+    }
+    const { target, transferee: joined } = outcome;
+    if (consult) {
+      this.relay.merge(consult.call.connId, call.connId);
+      this.emit('EventPartyChanged', joined, { otherDN: target.dn });
+      this.emit('EventPartyChanged', target, { otherDN: joined.dn, previousConnId: consult.call.connId });
+    } else {
+      this.emit('EventEstablished', target, { otherDN: joined.dn });
+      this.emit('EventPartyChanged', joined, { otherDN: target.dn });
+    }
+    await notify(200, 'OK', true);
+    if (consult) {
+      // The referrer's consultation leg lost its peer (replaced at the target): this server ends it.
+      consult.call.suppress++;
+      try {
+        await this.releaseParty(consult.agentLeg);
+      } finally {
+        consult.call.suppress--;
+      }
+      this.callsById.delete(consult.call.connId);
+      this.expectBye(consult.target);
+    }
+    // RFC 5589 §6.1: after the success NOTIFY the transferor sends BYE; if it does not, the server ends its leg.
+    this.expectBye(referrer);
+  }
+
+  /**
+   * Transfers `transferee` to `targetDN` by a REFER (RFC 3515) on the transferee's leg: its
+   * endpoint calls the target through this server (its INVITE is matched by DN pair), and the
+   * server rings the target with the transferee's identity, or, for an attended transfer,
+   * INVITEs it with Replaces for its consultation leg (RFC 3891), so that each endpoint's dialog
+   * names its real peer. Both new legs join `call` (the relay pairs them); once the target
+   * answered, the transferee's old leg gets BYE. Resolves with the outcome (200, the target's
+   * final status, or the transferee's refusal); never rejects.
+   */
+  private async transferByRefer(o: {
+    call: SimCall;
+    transferee: SimParty;
+    targetDN: string;
+    /** Attended: the target's leg in the consultation call, replaced by its new leg. */
+    replacing?: SimParty | undefined;
+    /** The transferee's INVITE arrived (the REFER is being followed). */
+    onArrived?: () => Promise<void>;
+    onRinging?: (target: SimParty) => void;
+  }): Promise<TransferOutcome> {
+    const { call, transferee: old, targetDN } = o;
+    const key = `${old.dn}>${targetDN}`;
+    if (this.pendingTransfers.has(key)) return { status: 491, reason: 'Request Pending' };
+    call.suppress++;
+    try {
+      const arrival = new Promise<{ kind: 'arrived'; session: InviteSession; sdh: LegSdh }>((resolve) =>
+        this.pendingTransfers.set(key, { call, arrived: (session, sdh) => resolve({ kind: 'arrived', session, sdh }) }),
+      );
+      const refer = old.leg.refer(`sip:${targetDN}@${this.registrarAddress}`).then(
+        (p) => ({ kind: 'progress' as const, status: p.statusCode, reason: p.reason }),
+        (e: unknown) => {
+          const message = e instanceof Error ? e.message : String(e);
+          return { kind: 'refused' as const, status: Number(/(\d{3})/.exec(message)?.[1] ?? 603), reason: message };
+        },
+      );
+      const first = await Promise.race([arrival, refer]);
+      this.pendingTransfers.delete(key);
+      if (first.kind !== 'arrived') return { status: first.status >= 300 ? first.status : 503, reason: first.reason };
+      // The transferee's new leg joins the call (quiet until the outcome is known); the old one is set aside.
+      const joined = new SimParty(call, old.dn, old.role, first.session, first.sdh);
+      joined.quiet = true;
+      call.parties.push(joined);
+      this.watch(joined);
+      this.setAside(old);
+      if (o.replacing) o.replacing.quiet = true;
+      const fail = (status: number, reason: string): TransferOutcome => {
+        if (joined.leg.state !== SessionState.Terminated) {
+          if (joined.leg.state === SessionState.Established) void joined.leg.terminate().catch(() => undefined);
+          else joined.leg.reject(status >= 400 && status < 700 ? status : 480, reason);
+        }
+        this.restore(old, call);
+        if (o.replacing) o.replacing.quiet = false;
+        return { status, reason };
+      };
+      await o.onArrived?.();
+      let target: SimParty;
+      try {
+        target = await this.inviteLeg(call, targetDN, o.replacing?.role ?? 'Destination', false, { caller: { dn: old.dn }, ...(o.replacing ? { replaces: o.replacing } : {}) });
+      } catch (e) {
+        return fail(480, e instanceof Error ? e.message : String(e));
+      }
+      const outcome = await new Promise<{ status: number; reason: string }>((resolve) => {
+        target.onRinging = () => {
+          if (joined.leg.state === SessionState.Incoming) joined.leg.progress(180);
+          o.onRinging?.(target);
+        };
+        target.onAnswered = () => {
+          resolve({ status: 200, reason: 'OK' });
+          return Promise.resolve();
+        };
+        target.onGone = () => resolve({ status: target.leg.ended?.statusCode ?? 480, reason: target.leg.ended?.reason ?? 'Temporarily Unavailable' });
+        joined.onGone = () => resolve({ status: 487, reason: 'Request Terminated' });
+      });
+      target.onGone = undefined;
+      joined.onGone = undefined;
+      if (outcome.status !== 200) {
+        if (target.state !== PartyState.Released) void this.releaseParty(target).catch(() => undefined);
+        return fail(outcome.status, outcome.reason);
+      }
+      joined.quiet = false;
+      if (joined.leg.state !== SessionState.Established) await this.sip('transfer: answering the transferee', joined.leg.accept());
+      this.transition(joined, PartyState.Established);
+      call.callState = 'Transferred';
+      // RFC 3515 §2.4.5: the transferee reports the outcome on its old dialog; then the
+      // transferor (this server) ends that dialog (RFC 5589 §6.1).
+      old.quiet = true;
+      let grace: IDisposable | undefined;
+      await Promise.race([refer, new Promise<void>((r) => (grace = (this.options.clock ?? realClock).setTimeout(r, 2000)))]);
+      grace?.dispose();
+      void this.releaseParty(old).catch((e: unknown) => this.logger.warn('ending the transferee old leg failed', { error: String(e) }));
+      return { status: 200, reason: 'OK', target, transferee: joined };
+    } finally {
+      if (this.pendingTransfers.get(key)?.call === call) this.pendingTransfers.delete(key);
+      call.suppress--;
+    }
+  }
+
+  /** Takes a party out of its call (media and events) while a transfer decides its fate. */
+  private setAside(party: SimParty): void {
+    const call = party.call;
+    call.parties.splice(call.parties.indexOf(party), 1);
+    party.call = new SimCall(call.connId);
+    party.call.parties.push(party);
+    party.sdh.moveTo(`${call.connId}/aside/${party.dn}`);
+  }
+
+  /** Puts a party set aside back into `call`. */
+  private restore(party: SimParty, call: SimCall): void {
+    if (party.state === PartyState.Released || party.call === call) return;
+    party.call.parties.splice(party.call.parties.indexOf(party), 1);
+    call.parties.push(party);
+    party.call = call;
+    party.sdh.moveTo(call.connId);
+  }
+
+  /** Waits (bounded) for the endpoint to end `party`'s leg; ends it from here otherwise. */
+  private expectBye(party: SimParty): void {
+    if (party.state === PartyState.Released) return;
+    void this.waitLeg(party.leg, 'BYE', false, [SessionState.Terminated])
+      .catch(() => this.releaseParty(party))
+      .catch((e: unknown) => this.logger.warn('ending a transferred leg failed', { error: String(e) }));
+  }
+
+  /** The live party whose leg's dialog matches. */
+  private partyWithDialog(match: (d: NonNullable<InviteSession['dialog']>) => boolean): SimParty | undefined {
+    for (const c of this.callsById.values()) {
+      for (const p of c.live()) {
+        const d = p.leg.dialog;
+        if (d && match(d)) return p;
+      }
+    }
+    return undefined;
   }
 
   private watch(party: SimParty): void {
@@ -587,23 +944,46 @@ class SimulatedSipServerImpl extends Disposable implements SimulatedSipServer {
     const previous = party.state;
     this.transition(party, PartyState.Released);
     for (const s of party.subs.splice(0)) s.dispose();
-    const busy = previous === PartyState.Dialing && party.leg.role === 'uac' && cause === 'rejected-by-remote';
+    const gone = party.onGone;
+    party.onGone = undefined;
+    if (party.quiet) {
+      gone?.();
+      return;
+    }
+    // The destination refused before answering (ringing or not): a final non-2xx to our INVITE.
+    const refused = (previous === PartyState.Dialing || previous === PartyState.Ringing) && party.leg.role === 'uac' && (cause === 'rejected-by-remote' || cause === 'request-failed');
+    const busy = refused && (statusCode === 486 || statusCode === 600 || statusCode === 603);
     const other = this.otherOf(party);
     const detail = { otherDN: other?.dn, referenceId: party.takeRef(), cause: `${cause ?? 'ended'}${statusCode ? ` ${statusCode}` : ''}` };
     if (busy) {
-      // The destination never rang: the caller hears busy (T-Lib EventDestinationBusy).
-      for (const p of call.live()) this.emit('EventDestinationBusy', p, { otherDN: party.dn, ...(statusCode ? { cause: String(statusCode) } : {}) });
+      // genesys-compat §5: 486 Busy Here / 600 Busy Everywhere / 603 Decline from the destination:
+      // the other parties get EventDestinationBusy (CallState Busy).
+      call.callState = 'Busy';
+      for (const p of call.live()) this.emit('EventDestinationBusy', p, { otherDN: party.dn, cause: String(statusCode) });
+    } else if (refused) {
+      // Any other failure (404, 480, 408 ...): EventError to the other parties, EventReleased to the destination.
+      for (const p of call.live()) {
+        this.emit('EventError', p, {
+          otherDN: party.dn,
+          cause: detail.cause,
+          errorCode: ErrorCode.SipRequestFailed,
+          errorMessage: `the call to ${party.dn} failed: ${statusCode ?? ''} ${party.leg.ended?.reason ?? cause ?? ''}`.replace(/\s+/g, ' ').trim(),
+        });
+      }
+      this.emit('EventReleased', party, detail);
     } else {
       // A ringing party whose call went away was abandoned; everyone else is released.
       this.emit(previous === PartyState.Ringing && cause === 'cancelled' ? 'EventAbandoned' : 'EventReleased', party, detail);
     }
-    if (call.suppress > 0) return;
+    gone?.();
+    if (call.suppress > 0 || party.detached || this.callsById.get(call.connId) !== call) return;
     const live = call.live();
     if (live.length === 0) {
       this.callsById.delete(call.connId);
     } else if (live.length === 1) {
-      // The last party does not stay alone in a call: it is released too.
-      void this.releaseParty(live[0]!, busy ? 486 : undefined).catch((e: unknown) => this.logger.warn('release failed', { error: String(e) }));
+      // The last party does not stay alone in a call: it is released too; a 1pcc caller's INVITE
+      // gets the destination's own final status (RFC 3261 §16.7 style: the best response is forwarded).
+      void this.releaseParty(live[0]!, refused ? statusCode : undefined).catch((e: unknown) => this.logger.warn('release failed', { error: String(e) }));
     } else {
       for (const p of live) this.emit('EventPartyDeleted', p, { otherDN: party.dn });
     }

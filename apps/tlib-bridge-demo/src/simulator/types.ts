@@ -70,6 +70,10 @@ export interface CallEvent {
   readonly cause?: string | undefined;
   /** Packets relayed for the call so far. */
   readonly relayedPackets?: number | undefined;
+  /** For an `EventError` about the call (e.g. the destination answered 404): an `ErrorCode`. */
+  readonly errorCode?: string | undefined;
+  /** For an `EventError` about the call: what failed, with the SIP status. */
+  readonly errorMessage?: string | undefined;
 }
 
 /** The state of a party of a call, as the thin client shows it. */

@@ -704,8 +704,8 @@ class SimulatedSipServerImpl extends Disposable implements SimulatedSipServer {
       return;
     }
     if (!this.contacts.has(targetDN)) {
-      await notify(404, 'Not Found', true);
       this.emit('EventError', referrer, { otherDN: targetDN, errorCode: ErrorCode.InvalidArgument, errorMessage: `transfer: DN ${targetDN} is not registered at the SIP Server (404 Not Found)` });
+      await notify(404, 'Not Found', true);
       return;
     }
     // While the target is reached, the referrer's media leaves the call and its BYE releases only itself.

@@ -3,6 +3,7 @@
 //   socket  a bare node:dgram UDP socket bound on 127.0.0.1:0
 //   stack   a SipStack from @sip-endpoint/signaling listening on UDP 127.0.0.1:0
 //   ua      a UserAgent (its own stack), no registration
+//   shared  a UserAgent on one stack shared by all (incoming: 'external', as the endpoint's lines)
 // Prints one JSON line; compare with K = 1 of the same kind.
 // Usage: node --expose-gc --conditions=@sip-endpoint/source --import tsx bench/endpoint/line-breakdown.ts stack 400
 import { createSocket, type Socket } from 'node:dgram';
@@ -13,6 +14,7 @@ const count = Number(countArg ?? 1);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with --expose-gc');
 const keep: { dispose?: () => void; close?: () => void }[] = [];
+let sharedStack: SipStack | undefined;
 for (let i = 0; i < count; i++) {
   if (kind === 'socket') {
     const s: Socket = createSocket('udp4');
@@ -31,6 +33,18 @@ for (let i = 0; i < count; i++) {
         },
       }),
     );
+  } else if (kind === 'shared') {
+    sharedStack ??= await SipStack.create({ listen: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }] });
+    keep.push(
+      await UserAgent.create({
+        aor: `sip:agent${i}@127.0.0.1`,
+        stack: sharedStack,
+        incoming: 'external',
+        createSessionDescriptionHandler: () => {
+          throw new Error('no calls here');
+        },
+      }),
+    );
   } else throw new Error(`unknown kind ${kind}`);
 }
 for (let i = 0; i < 3; i++) {
@@ -40,4 +54,5 @@ for (let i = 0; i < 3; i++) {
 const m = process.memoryUsage();
 console.log(JSON.stringify({ kind, count, rssKb: m.rss / 1024, heapKb: m.heapUsed / 1024, externalKb: (m.external + m.arrayBuffers) / 1024 }));
 for (const k of keep) (k.dispose ?? k.close)?.call(k);
+sharedStack?.dispose();
 process.exit(0);

@@ -3,8 +3,10 @@
 //
 //   lines K REGISTRAR_PORT  one endpoint with K Connectivity lines (one shared stack and UDP socket,
 //                           a user agent and a registration per line: reg_timeout 3600, digest auth) registered
-//                           to the registrar; measured 5.5 s after every line is Ready
-//                           (BENCH_IDLE_WAIT_MS), once the REGISTER transactions have ended.
+//                           to the registrar; measured 20 s after every line is Ready
+//                           (BENCH_IDLE_WAIT_MS): the REGISTER transactions have ended (Timer K)
+//                           and V8's memory reducer has given back the young generation the
+//                           registration burst grew (it runs ~8 s after allocation calms down).
 //   calls M                 two endpoints (standalone lines) in this process; A calls B M times,
 //                           B auto-answers (policy.session.auto_answer), PCMU both ways (tone
 //                           source on each side, null sink), measured after 2 s of media.
@@ -51,8 +53,10 @@ if (mode === 'lines') {
   endpoints.push(endpoint);
   await until(`${count} lines Ready`, () => endpoint.connections.every((c) => c.state === ConnectionState.Ready), 60_000);
   // RFC 3261 §17.1.2.2: the REGISTER client transactions linger in Completed for Timer K (T4 = 5 s
-  // on UDP); an idle line is measured once they are gone.
-  await sleep(Number(process.env['BENCH_IDLE_WAIT_MS'] ?? 5500));
+  // on UDP); an idle line is measured once they are gone, and once the process has been idle long
+  // enough for V8's memory reducer to shrink the young generation (up to 2 x 16 MB after the
+  // burst of K registrations, a one-off per process that would otherwise count as per-line).
+  await sleep(Number(process.env['BENCH_IDLE_WAIT_MS'] ?? 20_000));
   const m = await settle();
   console.log(JSON.stringify({ mode, count, ready: endpoint.connections.filter((c) => c.state === ConnectionState.Ready).length, ...m }));
 } else if (mode === 'calls') {

@@ -202,6 +202,7 @@ console.log(`Endpoint benchmark: SIPp UAC -> UAS with auto-answer, ${stepSeconds
 // 1. Ours (with G.711 media: every call creates an engine stream; SIPp sends no RTP).
 console.log('\n[1/5] our endpoint (media on: an engine stream per call, null audio devices)');
 let ourFinal;
+let sigFinal;
 const startOurs = async (signalingOnly = false) => {
   const uas = startHelper('uas.ts', [], signalingOnly ? ['--signaling-only'] : []);
   const { port } = await uas.next(30_000);
@@ -219,7 +220,9 @@ const startOurs = async (signalingOnly = false) => {
       }
     },
     async stop() {
-      ourFinal = await stats().catch(() => undefined);
+      const last = await stats().catch(() => undefined);
+      if (signalingOnly) sigFinal = last;
+      else ourFinal = last;
       await uas.stop();
     },
   };
@@ -252,14 +255,12 @@ const startBare = async () => {
 const baresip = await ramp('baresip', startBare, 90_000);
 
 // 3. Memory per idle registered line: fresh processes with 1 and K lines; per line = difference / (K - 1).
-// Measured twice: with V8's young generation capped (--max-semi-space-size=1, both runs): the
-// registration burst of K lines otherwise grows the young generation's semi-spaces (up to 2 x
-// 16 MB, once per process, given back only lazily), which lands in the K-line RSS and swamps
-// the per-line figure; and with default flags, for comparison (noisy for that reason).
+// Each process measures 20 s after its lines are Ready (memory.ts): V8's memory reducer has then
+// shrunk the young generation that the burst of K registrations grew (up to 2 x 16 MB once per
+// process; measured at 5.5 s it landed in the K-line RSS and doubled the per-line figure).
 console.log(`\n[4/5] memory per idle registered line (1 vs ${lines} lines, digest REGISTER to a local Registrar)`);
 const registrar = startHelper('registrar.ts');
 const { port: regPort } = await registrar.next(30_000);
-const YOUNG_CAP = ['--max-semi-space-size=1'];
 const memRun = (args, flags = []) => {
   const r = spawnSync(process.execPath, tsxNode(['--expose-gc', ...flags], 'memory.ts', args.map(String)), { cwd: root, encoding: 'utf8', timeout: 90_000 });
   const lastLine = (r.stdout ?? '').trim().split('\n').at(-1) ?? '';
@@ -271,17 +272,13 @@ const memRun = (args, flags = []) => {
   }
 };
 const lineFigures = (a, b) => (a && b ? { rss: (b.rssKb - a.rssKb) / (lines - 1), heap: (b.heapKb + b.externalKb - a.heapKb - a.externalKb) / (lines - 1), ready: b.ready } : undefined);
-const l1 = memRun(['lines', 1, regPort], YOUNG_CAP);
-const lK = memRun(['lines', lines, regPort], YOUNG_CAP);
+const l1 = memRun(['lines', 1, regPort]);
+const lK = memRun(['lines', lines, regPort]);
 registrar.send('count');
 const regCount = await registrar.next(5000);
-const perLine = lineFigures(l1, lK);
-if (perLine) console.log(`  young generation capped: ${perLine.ready}/${lines} lines Ready, ${regCount.bindings} AORs bound at the registrar; RSS ${l1.rssKb.toFixed(0)} -> ${lK.rssKb.toFixed(0)} KiB`);
-const d1 = memRun(['lines', 1, regPort]);
-const dK = memRun(['lines', lines, regPort]);
 await registrar.stop();
-const perLineDefault = lineFigures(d1, dK);
-if (perLineDefault) console.log(`  default V8 flags: ${perLineDefault.ready}/${lines} lines Ready; RSS ${d1.rssKb.toFixed(0)} -> ${dK.rssKb.toFixed(0)} KiB`);
+const perLine = lineFigures(l1, lK);
+if (perLine) console.log(`  ${perLine.ready}/${lines} lines Ready, ${regCount.bindings} AORs bound at the registrar; RSS ${l1.rssKb.toFixed(0)} -> ${lK.rssKb.toFixed(0)} KiB`);
 
 // 4. Memory per active audio call: fresh processes with 0 and M calls between two endpoints.
 console.log(`\n[5/5] memory per active audio call (0 vs ${callsM} calls between two endpoints in one process, PCMU both ways)`);
@@ -303,20 +300,20 @@ const rows = [
   ['ours, with G.711 media', `${cps(ours)}; ${ours.cpuMsPerCall.toFixed(2)} CPU ms/call`, ''],
   ['baresip 1.0 (media)', `${cps(baresip)}; ${baresip.cpuMsPerCall.toFixed(2)} CPU ms/call${bareAlive ? '' : ' (baresip died during the run)'}`, ''],
   ['ratio ours / baresip', ratioTxt, Number.isFinite(ratio) ? (ratio >= 2 ? 'MET (>= 2x)' : 'NOT MET (>= 2x)') : 'NOT MEASURED'],
-  ['per idle registered line', perLine ? `${kb(perLine.rss)} RSS, young gen. capped (${kb(perLine.heap)} JS heap + external)` : 'n/a', perLine ? (perLine.rss < 50 ? 'MET (< 50 KB)' : 'NOT MET (< 50 KB)') : 'NOT MEASURED'],
-  ['  same, default V8 flags', perLineDefault ? `${kb(perLineDefault.rss)} RSS (${kb(perLineDefault.heap)} JS heap + external)` : 'n/a', perLineDefault ? (perLineDefault.rss < 50 ? 'MET (< 50 KB)' : 'NOT MET (< 50 KB)') : 'NOT MEASURED'],
+  ['per idle registered line', perLine ? `${kb(perLine.rss)} RSS (${kb(perLine.heap)} JS heap + external)` : 'n/a', perLine ? (perLine.rss < 50 ? 'MET (< 50 KB)' : 'NOT MET (< 50 KB)') : 'NOT MEASURED'],
   [
     'per active audio call',
     perCall ? `${kb(perCall.rss)} RSS for both ends in one process, ${kb(perCall.rss / 2)} per end (${kb(perCall.heap / 2)} JS heap + external per end)` : 'n/a',
     perCall ? (perCall.rss < 300 ? 'MET (< 300 KB, both ends)' : perCall.rss / 2 < 300 ? 'MET per end (< 300 KB), NOT MET for both ends together' : 'NOT MET (< 300 KB)') : 'NOT MEASURED',
   ],
 ];
-console.log(`\nResults (sustained = highest offered rate with 0 failed calls (< 0.1 %), mean setup <= ${maxSetupMs} ms; "+" = not saturated at --max-rate ${maxRate})`);
+console.log(`\nResults (sustained = highest offered rate with 0 failed calls (< 0.1 %), mean setup <= ${maxSetupMs} ms; "+" = no step failed before --max-rate ${maxRate} or the time budget)`);
 const w0 = Math.max(...rows.map((r) => r[0].length));
 const w1 = Math.max(...rows.map((r) => r[1].length));
 console.log(`${'measure'.padEnd(w0)} | ${'value'.padEnd(w1)} | goal`);
 console.log(`${'-'.repeat(w0)}-+-${'-'.repeat(w1)}-+-${'-'.repeat(12)}`);
 for (const r of rows) console.log(`${r[0].padEnd(w0)} | ${r[1].padEnd(w1)} | ${r[2]}`);
-console.log(`\nlast UAS processes at their end: ours ${ourFinal ? `${ourFinal.connected} calls connected, ${ourFinal.disconnected} ended, RSS ${ourFinal.rssKb} KiB` : 'did not answer'}; baresip RSS ${bareRss ?? 'n/a'} KiB`);
+const uasEnd = (f) => (f ? `${f.connected} calls connected, ${f.disconnected} ended, RSS ${f.rssKb} KiB, heap ${f.heapKb} KiB` : 'did not answer');
+console.log(`\nlast UAS processes at their end: ours ${uasEnd(ourFinal)}; ours signaling only ${uasEnd(sigFinal)}; baresip RSS ${bareRss ?? 'n/a'} KiB`);
 console.log(`endpoint-bench: ours=${ours.sustained} ours-sig=${oursSig.sustained} baresip=${baresip.sustained} ratio=${ratioTxt} line=${kb(perLine?.rss)} call=${kb(perCall?.rss)}`);
 process.exit(0);

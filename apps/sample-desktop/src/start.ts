@@ -34,10 +34,10 @@ export interface SampleDesktopOptions {
   /** Where the calls are recorded (default `<tmp>/sample-desktop-recordings`). */
   readonly recordDir?: string;
   /**
-   * How calls between agents of the simulator travel: `direct` (default: the registrar is the
-   * directory, a DN is called at the contact it registered, so REFER transfers work end to
-   * end) or `server` (through the simulator's B2BUA and RTP relay, which does not relay 1pcc
-   * REFER: transfers then fail with an error in the UI).
+   * How calls between agents of the simulator travel: `server` (default: through the
+   * simulator's B2BUA and RTP relay, as with a real SIP Server; the callee sees the caller's
+   * DN, blind and attended REFER transfers are carried out by the server) or `direct` (the
+   * registrar is the directory: a DN is called at the contact it registered, peer to peer).
    */
   readonly routing?: 'direct' | 'server';
   /** How the hosts serve the UI (see `DesktopHostOptions.ui`). */
@@ -91,8 +91,11 @@ export async function startSampleDesktop(options: SampleDesktopOptions = {}): Pr
     } else {
       const sim = await startSimulatedSipServer({ sipPort: options.sipPort ?? 0, ...(options.logger ? { logger: options.logger } : {}) });
       simulator = sim;
-      const routing = options.routing ?? 'direct';
-      const directory = (target: string): string | undefined => (routing === 'direct' && /^\d+$/.test(target) ? sim.contactOf(target) : undefined);
+      const routing = options.routing ?? 'server';
+      // A bare DN (dial, transfer and consult targets): its registered contact (direct), or the
+      // DN at the SIP Server's domain (server), so that a REFER's Refer-To is a SIP URI too.
+      const directory = (target: string): string | undefined =>
+        /^\d+$/.test(target) ? (routing === 'direct' ? sim.contactOf(target) : `sip:${target}@${sim.domain}`) : undefined;
       const agents = options.agents ?? ['2001', '2002'];
       for (const [i, agent] of agents.entries()) {
         const host = await startDesktopHost({
@@ -131,7 +134,7 @@ function parseArgs(argv: readonly string[]): SampleDesktopOptions {
       continue;
     }
     if (a === '--help' || a === '-h') {
-      console.log('usage: start [--agents 2001,2002] [--port 8081] [--sip-port 5060] [--record-dir dir] [--routing direct|server] [--config file.xml ...] [--verbose]');
+      console.log('usage: start [--agents 2001,2002] [--port 8081] [--sip-port 5060] [--record-dir dir] [--routing server|direct] [--config file.xml ...] [--verbose]');
       process.exit(0);
     }
     const v = argv[++i];

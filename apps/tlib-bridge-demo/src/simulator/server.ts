@@ -3,6 +3,12 @@
  * of 127.0.0.1, with an RTP relay anchoring every call's media, and a third-party call control
  * (3pcc) driver that turns T-Lib requests into the SIP flows of genesys-compat §1.
  *
+ * Transfers through the server: an endpoint's REFER on its leg (blind, or attended with
+ * `Replaces` naming its consultation dialog here) is answered 202 and carried out by the server,
+ * which passes it on to the party being transferred as a REFER of its own (as for
+ * TSingleStepTransfer), rings the target with that party's identity (attended: INVITE with
+ * Replaces for the target's consultation leg) and reports progress to the referrer by sipfrag.
+ *
  * Party state machine (one per DN in a call):
  * ```
  *  Dialing --180--> Ringing --200/NOTIFY talk--> Established <--hold/retrieve--> Held
@@ -107,9 +113,13 @@ export interface SimulatedSipServer extends IDisposable {
    */
   completeConference(thisDN: string, connId?: string, consultConnId?: string, options?: DriverRequestOptions): Promise<void>;
   /**
-   * TSingleStepTransfer: re-route: BYE to `thisDN`, INVITE to `otherDN` on the same ConnID; the
-   * remaining party gets EventPartyChanged once `otherDN` answers. Resolves after EventReleased
-   * and EventRinging.
+   * TSingleStepTransfer (genesys-compat §1): the server sends a REFER (RFC 3515) to the remaining
+   * party, whose endpoint calls `otherDN` through the server (a new leg on the same ConnID; the
+   * server rings `otherDN` with that party's identity); `thisDN` gets BYE as soon as the REFER is
+   * followed; the remaining party's old leg gets BYE once `otherDN` answered (then
+   * EventEstablished to `otherDN`, EventPartyChanged to the remaining party). Resolves after
+   * EventReleased and EventRinging; rejects with `SIP_REQUEST_FAILED` when the REFER is refused
+   * or the target refuses before ringing (the remaining party, left alone, is then released).
    */
   singleStepTransfer(thisDN: string, connId: string, otherDN: string, options?: DriverRequestOptions): Promise<void>;
   /** TSendDTMF: INFO `application/dtmf-relay` (RFC 2976) per digit to every other party; resolves after EventDTMFSent. */

@@ -66,7 +66,7 @@ describe('endpoint: lines sharing a stack', () => {
     }
   });
 
-  it('an incoming call reaches the line named by the Request-URI user; the BYE ends that line\'s session', async () => {
+  it('an incoming call reaches the line named by the Request-URI user (unknown user: the first line); the BYE ends that line\'s session', async () => {
     const ep = await createEndpoint(
       {
         connectivity: ['3001', '3002', '3003'].map((user) => ({ user, server: '127.0.0.1:5', protocol: 'UDP' })),
@@ -92,6 +92,16 @@ describe('endpoint: lines sharing a stack', () => {
       await out.hangup();
       await reach(inc, SessionState.Disconnected);
       expect(inc.endCause?.by).toBe('remote');
+    }
+    // A Request-URI with a user no line has goes to the first line on the stack.
+    {
+      const incoming = nextSession(ep);
+      const out = caller.endpoint.dial(`sip:nobody@127.0.0.1:${second!.localPort}`);
+      const inc = await incoming;
+      expect(inc.connection.id).toBe(ep.connections[0]!.id);
+      inc.reject(486);
+      await reach(out, SessionState.Disconnected);
+      expect(out.endCause?.code).toBe(486);
     }
     // An outgoing call from the second line carries its user in From and Contact.
     const inCaller = nextSession(caller.endpoint);

@@ -621,7 +621,8 @@ class SimulatedSipServerImpl extends Disposable implements SimulatedSipServer {
       return;
     }
     const pending = this.pendingTransfers.get(`${from}>${target}`);
-    if (pending) {
+    // RFC 3892 §3: the INVITE that follows our REFER carries its Referred-By (a plain call does not).
+    if (pending && req.headers.get('Referred-By') !== undefined) {
       // The transferee follows our REFER: its new leg joins the call being transferred.
       this.pendingTransfers.delete(`${from}>${target}`);
       sdh.moveTo(pending.call.connId);

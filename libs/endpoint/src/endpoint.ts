@@ -304,6 +304,10 @@ export class Endpoint extends Disposable implements ProviderRegistry {
     let invite: InviteSession;
     try {
       invite = ua.invite(uri, { headers, sdh: bridge, ...via });
+    } catch (e) {
+      // A target the user agent refuses (not a SIP URI, ...): no session, so no bridge either.
+      bridge.dispose();
+      throw e;
     } finally {
       this.dialling = false;
     }

@@ -143,6 +143,21 @@ describe('endpoint: lines sharing a stack', () => {
   });
 });
 
+describe('endpoint: dial errors', () => {
+  ensureNoDisposablesAreLeakedInTestSuite({ beforeEach, afterEach });
+
+  it('a dial target the user agent refuses throws and leaves no session or media bridge behind', async () => {
+    const p = await party('dialer', 1000);
+    try {
+      expect(() => p.endpoint.dial('<sip:a@b;>>')).toThrow();
+      expect(() => p.endpoint.dial('sip:@')).toThrow();
+      expect(p.endpoint.sessions).toHaveLength(0);
+    } finally {
+      await p.endpoint.shutdown();
+    }
+  });
+});
+
 describe('endpoint: signaling only (media: false)', () => {
   ensureNoDisposablesAreLeakedInTestSuite({ beforeEach, afterEach });
   const parties: Party[] = [];

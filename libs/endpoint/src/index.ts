@@ -19,4 +19,33 @@ export {
   type SessionStatistics,
   type DtmfMethod,
 } from './session';
-export { MediaBridge, configuredCodecs, type BridgeCodec, type MediaBridgeOptions, type SrtpSetting, type SessionMediaPolicy } from './media-bridge';
+export {
+  MediaBridge,
+  configuredCodecs,
+  SIGNALING_ONLY_RTP_PORT,
+  type BridgeCodec,
+  type MediaBridgeOptions,
+  type SrtpSetting,
+  type SessionMediaPolicy,
+} from './media-bridge';
+export { EndpointDevices, DEFAULT_DEVICE_POLL_MS, type EndpointDeviceOptions, type DevicesChangeEvent } from './devices';
+/**
+ * The audio sources and sinks an endpoint takes in {@link EndpointAudioOptions} (files, tones,
+ * memory, null devices, sound cards), re-exported from `@sip-endpoint/media-native` so an
+ * application needs only this package.
+ */
+export {
+  AudioSource,
+  AudioSink,
+  NullSource,
+  NullSink,
+  ToneSource,
+  WavFileSource,
+  WavFileSink,
+  MemorySource,
+  MemorySink,
+  SoundSource,
+  SoundSink,
+  listAudioDevices,
+  type AudioDeviceInfo,
+} from '@sip-endpoint/media-native';

@@ -23,6 +23,19 @@ import { createGenesysProvider } from './providers/genesys';
 import { ProviderRegistryImpl } from './providers/registry';
 import { Session, SessionState, type DtmfMethod, type SessionHost, type SessionStateChangeEvent } from './session';
 
+const LOG_LEVEL_ORDER: Readonly<Record<LogRecord['level'], number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50 };
+
+/**
+ * The lowest record level passed on for a Genesys `log_level` (0 fatal, 1 error, 2 warning,
+ * 3 info, 4 debug): 4 passes everything, SIP traces included; 0 and 1 pass errors only.
+ */
+function logThreshold(level: number): number {
+  if (level >= 4) return LOG_LEVEL_ORDER.trace;
+  if (level === 3) return LOG_LEVEL_ORDER.info;
+  if (level === 2) return LOG_LEVEL_ORDER.warn;
+  return LOG_LEVEL_ORDER.error;
+}
+
 /** Endpoint status (genesys-compat §2): Active while at least one connection is Ready. */
 export enum EndpointStatus {
   Inactive = 'Inactive',
@@ -124,6 +137,7 @@ export class Endpoint extends Disposable implements ProviderRegistry {
   readonly engine: MediaEngine;
   private readonly registry: ProviderRegistryImpl;
   private readonly logger: Logger;
+  private readonly logLevelRef: { threshold: number };
   private readonly _connections: Connection[] = [];
   private readonly _sessions = new Map<string, Session>();
   private _status = EndpointStatus.Inactive;
@@ -166,8 +180,10 @@ export class Endpoint extends Disposable implements ProviderRegistry {
     this.clock = options.clock ?? realClock;
     const base = options.logger ?? nullLogger;
     // Every record goes to the given logger and to the registered log sinks.
-    const ref: { registry?: ProviderRegistryImpl } = {};
+    const ref: { registry?: ProviderRegistryImpl; threshold: number } = { threshold: 0 };
     const fanout = new SinkLogger((r: LogRecord) => {
+      // `system.diagnostics.log_level` (live): records below it reach neither the logger nor the sinks.
+      if (LOG_LEVEL_ORDER[r.level] < ref.threshold) return;
       ref.registry?.log(r);
       const fn = base[r.level].bind(base);
       fn(r.message, r.fields);
@@ -177,6 +193,8 @@ export class Endpoint extends Disposable implements ProviderRegistry {
     this.registry = this._register(new ProviderRegistryImpl(this.logger));
     ref.registry = this.registry;
     this.configuration = this._register(new ConfigurationService(parsed, { logger: this.logger }));
+    this.logLevelRef = ref;
+    ref.threshold = logThreshold(this.configuration.config.system.diagnostics.log_level);
     this._register(this.configuration.onDidChangeConfiguration((e) => this.onConfigChange(e)));
     this.devices = this._register(new EndpointDevices(options.devices ?? {}, this.clock, this.logger.child({ component: 'devices' })));
     this.onDidChangeDevices = this.devices.onDidChangeDevices;
@@ -441,6 +459,17 @@ export class Endpoint extends Disposable implements ProviderRegistry {
       invite.reject(500);
       return;
     }
+    // RFC 3261 §13.3.1: an offer we cannot accept (no common codec, SRTP required on one side
+    // only, broken SDP) is refused at once with 488 (400 for broken SDP) — before ringing, so
+    // the agent never sees a call that could not be answered.
+    const offer = invite.request && invite.request.body.length > 0 ? invite.request.body.toString('utf8') : undefined;
+    const refusal = offer !== undefined && !invite.replaces ? bridge.checkOffer(offer) : undefined;
+    if (refusal) {
+      this.logger.info('incoming call refused: its offer cannot be accepted', { status: refusal.suggestedStatus, reason: refusal.message });
+      // The rejection ends the signaling session, which disposes the bridge (no stream was made).
+      invite.reject(refusal.suggestedStatus, refusal.suggestedStatus === 488 ? 'Not Acceptable Here' : 'Bad Request');
+      return;
+    }
     const session = this.adopt(conn, invite, bridge);
     if (invite.replaces) {
       // RFC 3891 §3: the new call takes the place of the one it replaces: answer it at once.
@@ -513,6 +542,7 @@ export class Endpoint extends Disposable implements ProviderRegistry {
   }
 
   private onConfigChange(e: ConfigurationChangeEvent): void {
+    if (e.affects('system.diagnostics.log_level')) this.logLevelRef.threshold = logThreshold(this.configuration.config.system.diagnostics.log_level);
     // Live audio processing: running calls take dtx_mode / vad_level / agc_mode at once (engine update, no renegotiation).
     if (['dtx_mode', 'vad_level', 'agc_mode'].some((k) => e.affects(`policy.session.${k}`))) for (const s of this._sessions.values()) s.refreshAudioProcessing();
     for (const ch of e.changes) {

@@ -5,7 +5,7 @@
  */
 import { Disposable, Emitter, type Event, type Logger } from '@sip-endpoint/base';
 import { buildFeatures, generateSrtpKey, listCodecs, type AudioSink, type AudioSource, type CodecDescription, type MediaDirection, type MediaEngine, type MediaStream } from '@sip-endpoint/media-native';
-import { SdpOfferAnswerHandler, type CodecSpec, type NegotiationResult, type SdesCrypto, type SessionDescriptionHandler } from '@sip-endpoint/signaling';
+import { SdpNegotiationError, SdpOfferAnswerHandler, SdpSession, type CodecSpec, type SdpLocalDescription, type NegotiationResult, type SdesCrypto, type SessionDescriptionHandler } from '@sip-endpoint/signaling';
 import type { DevicesChangeEvent, EndpointDevices } from './devices';
 
 /** SRTP policy of the Genesys `system.security.use_srtp` setting. */
@@ -140,6 +140,8 @@ export class MediaBridge extends Disposable implements SessionDescriptionHandler
   private sink: AudioSink | undefined;
   private localCrypto: SdesCrypto[] | undefined;
   private _muted = false;
+  /** Whether our last offer or answer put the call on hold (we hold the far end). */
+  private localHold = false;
   private gain: { send?: number; receive?: number } = {};
   private readonly _onDidUpdateMedia = this._register(new Emitter<{ result: NegotiationResult; stream: MediaStream }>());
   /** The stream was updated from a completed offer/answer exchange. */
@@ -202,12 +204,14 @@ export class MediaBridge extends Disposable implements SessionDescriptionHandler
 
   /** Writes an offer (RFC 3264 §5), creating the stream first. */
   createOffer(options: { hold: boolean }): string {
+    this.localHold = options.hold;
     this.prepare();
     return this.sdp.createOffer(options);
   }
 
   /** Answers a remote offer (RFC 3264 §6); the stream is updated from the result. */
   createAnswer(offer: string, options: { hold: boolean }): string {
+    this.localHold = options.hold;
     this.prepare();
     return this.sdp.createAnswer(offer, options);
   }
@@ -266,20 +270,45 @@ export class MediaBridge extends Disposable implements SessionDescriptionHandler
       if (this._muted) this._stream.setMuted(true);
       if (this.gain.send !== undefined || this.gain.receive !== undefined) this._stream.setGain(this.gain);
     }
+    this.sdp.local = this.localDescription(this._stream?.localPort ?? SIGNALING_ONLY_RTP_PORT);
+  }
+
+  /** Our SDP capabilities: the configured codecs (+ CN with DTX), telephone-event, SRTP per config. */
+  private localDescription(port: number): SdpLocalDescription {
+    const codecs = this.options.codecs();
     const srtp = this.options.srtp();
     const canSrtp = srtp !== 'disabled' && buildFeatures()['srtp2'] === true;
     if (canSrtp && !this.localCrypto) this.localCrypto = [{ suite: SRTP_SUITE, keyParams: generateSrtpKey(SRTP_SUITE) }];
     // RFC 3389 §5: comfort noise is offered as a payload format of its own (CN/8000, RFC 3551 static 13); only with dtx_mode on.
     const offerCn = this.options.session?.().dtx_mode === true;
-    this.sdp.local = {
+    return {
       address: this.options.address,
-      ports: { audio: this._stream?.localPort ?? SIGNALING_ONLY_RTP_PORT },
+      ports: { audio: port },
       audio: {
         codecs: [...codecs.map(toCodecSpec), ...(offerCn ? [{ name: 'CN', clockRate: 8000, payloadType: CN_STATIC_PT }] : [])],
         telephoneEvent: this.options.telephoneEvent,
         ...(canSrtp && this.localCrypto ? { crypto: this.localCrypto, srtp: srtp === 'mandatory' ? 'mandatory' : 'optional' } : {}),
       },
     };
+  }
+
+  /**
+   * Tries an answer to `offer` without creating a stream or changing this session, so an INVITE
+   * whose offer we cannot accept is refused before the phone rings. Returns the negotiation
+   * error (its `suggestedStatus` is 488 or 400), or undefined when the offer can be answered.
+   */
+  checkOffer(offer: string): SdpNegotiationError | undefined {
+    if (this.options.codecs().length === 0) return new SdpNegotiationError('no-common-codec', 'no codec configured that the media engine can use');
+    const probe = new SdpSession();
+    try {
+      probe.createAnswer(offer, this.localDescription(SIGNALING_ONLY_RTP_PORT));
+      return undefined;
+    } catch (e) {
+      if (e instanceof SdpNegotiationError) return e;
+      throw e;
+    } finally {
+      probe.dispose();
+    }
   }
 
   private apply(result: NegotiationResult): void {
@@ -294,7 +323,10 @@ export class MediaBridge extends Disposable implements SessionDescriptionHandler
       // Comfort noise (and any other auxiliary format) is no codec to send with: take the first real one.
       const codec = audio.codecs.find((c) => c.name.toLowerCase() !== 'cn') ?? audio.codecs[0];
       const cn = negotiatedCn(audio.codecs, codec);
-      const direction: MediaDirection = audio.remoteAddress === '0.0.0.0' ? (audio.localDirection.endsWith('recv') ? 'recvonly' : 'inactive') : audio.localDirection;
+      let direction: MediaDirection = audio.remoteAddress === '0.0.0.0' ? (audio.localDirection.endsWith('recv') ? 'recvonly' : 'inactive') : audio.localDirection;
+      // RFC 3264 §8.4 lets the holder offer sendonly (to play music on hold); we have none, and the
+      // held customer must not hear the agent: while we hold, the engine sends nothing (RTCP aside).
+      if (this.localHold && direction === 'sendonly') direction = 'inactive';
       stream.update({
         ...(codec ? { codec: { name: codec.name, payloadType: codec.payloadType, clockRate: codec.clockRate, channels: codec.channels, ...(codec.fmtp ? { fmtp: codec.fmtp } : {}) } } : {}),
         ...(audio.telephoneEvent ? { telephoneEvent: { payloadType: audio.telephoneEvent.payloadType } } : {}),

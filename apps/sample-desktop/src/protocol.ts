@@ -76,16 +76,36 @@ export interface DeviceView {
   readonly kind: 'input' | 'output';
 }
 
+/**
+ * The last change of the sound cards (hot-plug, seen by the endpoint's device poll), for a notice
+ * in the UI. Labels, not ids: the removed devices are no longer in the lists.
+ */
+export interface DeviceChangeView {
+  /** When the host saw it (ms since the epoch, host clock). */
+  readonly t: number;
+  /** Labels of the sound cards that appeared. */
+  readonly added: readonly string[];
+  /** Labels of the sound cards that disappeared. */
+  readonly removed: readonly string[];
+  /** The selected microphone was removed: the label of the one that replaced it (calls moved to it). */
+  readonly inputNow?: string;
+  /** The selected speaker was removed: the label of the one that replaced it (calls moved to it). */
+  readonly outputNow?: string;
+}
+
 /** Devices and volumes. */
 export interface DevicesView {
   readonly inputs: readonly DeviceView[];
   readonly outputs: readonly DeviceView[];
+  /** The selection: used by new calls and applied to the running calls when it changes. */
   readonly selectedInput: string;
   readonly selectedOutput: string;
   /** Linear gains (1 = unity). */
   readonly speakerVolume: number;
   readonly micVolume: number;
   readonly micMuted: boolean;
+  /** The last hot-plug change of the sound cards, if any since the host started. */
+  readonly lastChange?: DeviceChangeView;
 }
 
 /** A recorded WAV of the received audio of one call. */
@@ -147,6 +167,7 @@ export type Command =
   | { readonly name: 'conference'; readonly sessionId: string; readonly otherSessionId: string }
   /** Mute one call, or (without `sessionId`) the microphone on every call. */
   | { readonly name: 'mute'; readonly sessionId?: string; readonly muted: boolean }
+  /** The microphone or speaker of the next calls and of the running ones (not of a local conference). */
   | { readonly name: 'selectDevice'; readonly kind: 'input' | 'output'; readonly deviceId: string }
   | { readonly name: 'setVolume'; readonly kind: 'speaker' | 'mic'; readonly volume: number };
 

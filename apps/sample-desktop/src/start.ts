@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SinkLogger, consoleSink, type Logger } from '@sip-endpoint/base';
+import type { EndpointDeviceOptions } from '@sip-endpoint/endpoint';
 // The simulator is published as the `./simulator` entry of the demo app (its package exports),
 // not a main entry, which the generic deep-import rule cannot tell apart; and Nx forbids
 // importing an application project, though the `scope:sim-app` tag exists for this import.
@@ -44,6 +45,12 @@ export interface SampleDesktopOptions {
   readonly ui?: DesktopHostOptions['ui'];
   /** Statistics period (ms) of the quality graph. */
   readonly statsIntervalMs?: number;
+  /**
+   * The sound card enumeration of an agent's endpoint (`EndpointOptions.devices`; default: the
+   * system's, polled every 2 s), by the agent's DN (simulator mode) or its config file path as
+   * given (config mode). Tests inject a fake enumerator to plug and unplug cards.
+   */
+  readonly devicesFor?: (agent: string) => EndpointDeviceOptions | undefined;
   readonly logger?: Logger;
 }
 
@@ -82,10 +89,14 @@ export async function startSampleDesktop(options: SampleDesktopOptions = {}): Pr
     ...(options.logger ? { logger: options.logger } : {}),
   };
   const port = (i: number): number => (options.port ? options.port + i : 0);
+  const devicesOf = (agent: string): { devices?: EndpointDeviceOptions } => {
+    const d = options.devicesFor?.(agent);
+    return d ? { devices: d } : {};
+  };
   try {
     if (options.configFiles && options.configFiles.length > 0) {
       for (const [i, file] of options.configFiles.entries()) {
-        const host = await startDesktopHost({ ...common, config: resolve(file), httpPort: port(i), toneHz: tone(i) });
+        const host = await startDesktopHost({ ...common, config: resolve(file), httpPort: port(i), toneHz: tone(i), endpointOptions: devicesOf(file) });
         hosts.push({ agent: host.snapshot().agent, host });
       }
     } else {
@@ -107,7 +118,7 @@ export async function startSampleDesktop(options: SampleDesktopOptions = {}): Pr
           httpPort: port(i),
           toneHz: tone(i),
           directory,
-          endpointOptions: { ephemeralPorts: true, domain: sim.domain },
+          endpointOptions: { ephemeralPorts: true, domain: sim.domain, ...devicesOf(agent) },
         });
         hosts.push({ agent, host });
       }

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocketServer, WebSocket } from 'ws';
 import { DisposableStore, SdkError, nullLogger, type Logger } from '@sip-endpoint/base';
 import type { EndpointConfig } from '@sip-endpoint/config';
-import { createEndpoint, SessionState, type Endpoint, type EndpointOptions, type Session } from '@sip-endpoint/endpoint';
+import { createEndpoint, SessionState, type AudioSink, type AudioSource, type Endpoint, type EndpointOptions, type Session } from '@sip-endpoint/endpoint';
 import {
   PROTOCOL_VERSION,
   WS_PATH,
@@ -87,6 +87,16 @@ interface CallMeta {
   codec: string;
 }
 
+/**
+ * Devices the host put on a running call (a selection made during the call). The call's first
+ * devices belong to the endpoint's media bridge; these belong to the host: disposed when
+ * replaced again and when the call ends.
+ */
+interface CallDevices {
+  source?: { readonly id: string; readonly device: AudioSource };
+  sink?: { readonly id: string; readonly device: AudioSink };
+}
+
 const MAX_ENDED_CALLS = 5;
 const MAX_SAMPLES = 300;
 
@@ -122,6 +132,8 @@ export async function startDesktopHost(options: DesktopHostOptions): Promise<Des
     store.dispose();
     throw e;
   }
+  // The sound cards the endpoint enumerates (polled: hot-plug) join the catalogue.
+  store.add(audio.useSoundCards(endpoint.devices));
   const agent = endpoint.connections[0]?.user ?? agentHint;
   const meta = new Map<string, CallMeta>();
   const ended: CallView[] = [];
@@ -215,6 +227,8 @@ export async function startDesktopHost(options: DesktopHostOptions): Promise<Des
       samples.delete(session.id);
       perCall.get(session.id)?.dispose();
       perCall.delete(session.id);
+      // The stream closes right after this event; it keeps a device it uses alive until then.
+      releaseCallDevices(session.id);
     }
     scheduleSnapshot();
   }));
@@ -238,6 +252,71 @@ export async function startDesktopHost(options: DesktopHostOptions): Promise<Des
       m.recording = file;
       audio.assign(file, s.id);
     });
+  }));
+
+  // ---------------------------------------------------------------- devices of running calls
+  const callDevices = new Map<string, CallDevices>();
+  const releaseCallDevices = (id: string): void => {
+    const d = callDevices.get(id);
+    callDevices.delete(id);
+    d?.source?.device.dispose();
+    d?.sink?.device.dispose();
+  };
+  store.add({ dispose: () => [...callDevices.keys()].forEach(releaseCallDevices) });
+  /**
+   * Puts the selected microphone or speaker on a running call (`MediaStream.setDevices`: the
+   * stream switches between two 20 ms frames, the call goes on). Not for a call without media
+   * yet (it gets the selection when its stream is made) nor for a call in a local conference
+   * (the conference's own leg has the devices). A new recorder is that call's recording.
+   * Throws when the device cannot be opened or used; the call then keeps its device.
+   */
+  const applyDevice = (s: Session, kind: 'input' | 'output'): boolean => {
+    const stream = s.mediaStream;
+    if (s.state === SessionState.Disconnected || !stream?.isOpen || meta.get(s.id)?.conferencedWith) return false;
+    const d = callDevices.get(s.id) ?? {};
+    if (kind === 'input') {
+      const { id, source } = audio.openInput();
+      try {
+        stream.setDevices({ source });
+      } catch (e) {
+        source.dispose();
+        throw e;
+      }
+      d.source?.device.dispose();
+      d.source = { id, device: source };
+    } else {
+      const { id, sink, file } = audio.openOutput();
+      try {
+        stream.setDevices({ sink });
+      } catch (e) {
+        sink.dispose();
+        throw e;
+      }
+      d.sink?.device.dispose();
+      d.sink = { id, device: sink };
+      if (file) audio.assign(file, s.id);
+    }
+    callDevices.set(s.id, d);
+    return true;
+  };
+  const applyToCalls = (kind: 'input' | 'output', which: (s: Session) => boolean = () => true): string[] => {
+    const failed: string[] = [];
+    for (const s of endpoint.sessions) {
+      if (!which(s)) continue;
+      try {
+        applyDevice(s, kind);
+      } catch (e) {
+        logger.warn('device switch failed', { session: s.id, kind, error: String(e) });
+        failed.push(`${s.id}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    return failed;
+  };
+  // A card the host had put on a call was unplugged: the call takes the selection (which fell
+  // back to a virtual device). Calls still on their first device are moved by the endpoint.
+  store.add(audio.onDidChangeSoundCards(({ removedInputs, removedOutputs }) => {
+    applyToCalls('input', (s) => removedInputs.includes(callDevices.get(s.id)?.source?.id ?? ''));
+    applyToCalls('output', (s) => removedOutputs.includes(callDevices.get(s.id)?.sink?.id ?? ''));
   }));
 
   // ---------------------------------------------------------------- quality stream
@@ -345,10 +424,14 @@ export async function startDesktopHost(options: DesktopHostOptions): Promise<Des
         scheduleSnapshot();
         return;
       }
-      case 'selectDevice':
+      case 'selectDevice': {
         if (!audio.has(c.kind, c.deviceId)) throw new CommandError('UNKNOWN_DEVICE', `no ${c.kind} device ${c.deviceId}`);
         audio.select(c.kind, c.deviceId);
+        const failed = applyToCalls(c.kind);
+        scheduleSnapshot();
+        if (failed.length > 0) throw new CommandError('DEVICE_FAILED', `${c.deviceId} is selected for the next calls, but these calls kept their device: ${failed.join('; ')}`);
         return;
+      }
       case 'setVolume':
         if (c.kind === 'speaker') endpoint.speakerVolume = c.volume;
         else endpoint.micVolume = c.volume;

@@ -1,4 +1,4 @@
-import type { DevicesView } from '../../protocol';
+import type { DeviceChangeView, DevicesView } from '../../protocol';
 import { MuteButton } from './MuteButton';
 
 /** Props of {@link DeviceSelector}. */
@@ -10,11 +10,29 @@ export interface DeviceSelectorProps {
   readonly onMuteAll: (muted: boolean) => void;
 }
 
-/** Microphone and speaker choice (applies to the next call), volumes, and the global mute. */
+/** What a hot-plug change did, in one sentence: `USB Headset removed: microphone now Tone 440 Hz.` */
+export function describeDeviceChange(c: DeviceChangeView): string {
+  const parts: string[] = [];
+  if (c.removed.length > 0) parts.push(`${c.removed.join(', ')} removed`);
+  if (c.added.length > 0) parts.push(`${c.added.join(', ')} added`);
+  const now = [...(c.inputNow ? [`microphone now ${c.inputNow}`] : []), ...(c.outputNow ? [`speaker now ${c.outputNow}`] : [])];
+  return `${parts.join('; ')}${now.length > 0 ? `: ${now.join(', ')}` : ''}.`;
+}
+
+/**
+ * Microphone and speaker choice (applies to the next calls and to the running ones), volumes,
+ * the global mute, and the last sound card plugged or unplugged (the lists follow it live).
+ */
 export function DeviceSelector({ devices, onSelect, onVolume, onMuteAll }: DeviceSelectorProps) {
+  const change = devices.lastChange;
   return (
     <section className="panel device-selector" aria-label="Devices">
       <h2>Devices</h2>
+      {change ? (
+        <p className={`device-change ${change.inputNow || change.outputNow ? 'warn' : ''}`} role="status" data-testid="device-change">
+          {describeDeviceChange(change)}
+        </p>
+      ) : null}
       <label>
         Microphone
         <select aria-label="Microphone" value={devices.selectedInput} onChange={(e) => onSelect('input', e.target.value)}>

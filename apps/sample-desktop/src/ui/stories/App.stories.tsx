@@ -1,7 +1,7 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { expect, fn, userEvent, within } from 'storybook/test';
 import { AppView } from '../App';
-import { NOW, call, failedLine, held, qualitySamples, readyLine, ringing, secondLine, snapshot } from './fixtures';
+import { NOW, call, failedLine, headsetRemoved, held, qualitySamples, readyLine, ringing, secondLine, snapshot } from './fixtures';
 
 const meta = {
   title: 'App/Softphone',
@@ -77,5 +77,21 @@ export const Disconnected: Story = {
     const c = within(canvasElement);
     await expect(c.getByTestId('host-connection')).toHaveTextContent('host closed');
     await expect(c.getByText('Connecting to the host…')).toBeVisible();
+  },
+};
+
+/** Mid-call, the headset the call used is unplugged: the call goes on, the devices panel says where its audio went. */
+export const HeadsetUnpluggedMidCall: Story = {
+  args: {
+    send: fn(),
+    state: { connection: 'open', snapshot: snapshot({ calls: [call('call-1')], devices: headsetRemoved }), samples: { 'call-1': qualitySamples('call-1', 20) }, dtmf: {}, errors: [] },
+  },
+  play: async ({ canvasElement, args }) => {
+    const c = within(canvasElement);
+    await expect(c.getByTestId('device-change')).toHaveTextContent('USB Headset removed');
+    await expect(c.getByRole('button', { name: 'Hang up' })).toBeVisible();
+    // The user picks another microphone: one command, applied by the host to the running call too.
+    await userEvent.selectOptions(c.getByRole('combobox', { name: 'Microphone' }), 'tone:1000');
+    await expect(args.send).toHaveBeenCalledWith({ name: 'selectDevice', kind: 'input', deviceId: 'tone:1000' });
   },
 };

@@ -93,6 +93,21 @@ export const devices: DevicesView = {
   micMuted: false,
 };
 
+/** A USB headset plugged in and selected both ways (a call is using it). */
+export const headsetInUse: DevicesView = {
+  ...devices,
+  inputs: [...devices.inputs, { id: 'card:hw:CARD=Headset,DEV=0', label: 'USB Headset', kind: 'input' }],
+  outputs: [...devices.outputs, { id: 'card:hw:CARD=Headset,DEV=0', label: 'USB Headset', kind: 'output' }],
+  selectedInput: 'card:hw:CARD=Headset,DEV=0',
+  selectedOutput: 'card:hw:CARD=Headset,DEV=0',
+};
+
+/** The same headset unplugged mid-call: gone from the lists, the selection (and the call) back on the defaults. */
+export const headsetRemoved: DevicesView = {
+  ...devices,
+  lastChange: { t: NOW, added: [], removed: ['USB Headset'], inputNow: 'Tone 440 Hz', outputNow: 'Record to WAV' },
+};
+
 /** A whole snapshot. */
 export function snapshot(patch: Partial<Snapshot> = {}): Snapshot {
   return { agent: '2001', status: 'Active', lines: [readyLine], calls: [], devices, recordings: [], ...patch };

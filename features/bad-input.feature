@@ -2,9 +2,10 @@ Feature: Bad input: malformed requests, unacceptable offers, unreachable destina
   The agent's endpoint must survive whatever arrives on its line. A request it cannot understand
   is answered "400 Bad Request" (naming the missing header when it can) or, when not even an
   address to answer to can be read, dropped; it never rings the agent's phone, and the next real
-  call works as usual. A call offering only codecs the agent's endpoint does not have cannot be
-  answered: answering it refuses it with "488 Not Acceptable Here". A call to a destination that
-  cannot be reached ends with the reason the agent's desktop shows.
+  call works as usual. A call whose offer the agent's endpoint cannot accept (only codecs it does
+  not have: "488 Not Acceptable Here"; a body that is not SDP: "400 Bad Request") is refused as it
+  arrives, before ringing: the agent never sees a call she could not answer. A call to a
+  destination that cannot be reached ends with the reason the agent's desktop shows.
 
   Background:
     Given Agent Alice is on a standalone line
@@ -28,13 +29,19 @@ Feature: Bad input: malformed requests, unacceptable offers, unreachable destina
       | an INVITE whose Content-Length is not a number       | "400 Bad Request"   |
       | bytes that are not SIP at all                        | no answer           |
 
-  Scenario: A call offering only a codec Alice does not have is refused with 488 when she answers
-    When a caller's INVITE offers Alice only G729/8000
-    Then Alice's phone rings
-    When Alice tries to answer
-    Then the caller gets "488 Not Acceptable Here"
-    And Alice's call ends with SIP code 488, ended by herself
-    And Alice is told the offer had no codec in common
+  Scenario Outline: A call whose offer Alice cannot accept is refused at once with <code>: her phone never rings
+    When a caller's INVITE offers Alice <offer>
+    Then the caller gets "<code> <reason>" without any ringing first
+    And Alice's phone did not ring
+    When Bob calls Alice
+    And Alice answers
+    Then Alice and Bob are connected on the same call
+    And Alice hears Bob
+
+    Examples:
+      | offer                                   | code | reason              |
+      | only the G729/8000 codec, which she lacks | 488  | Not Acceptable Here |
+      | a session description that is not SDP  | 400  | Bad Request         |
 
   Scenario Outline: Alice calls <destination>: her call ends with <code> "<reason>"
     Given Alice's SIP timers are 100 ms (a request times out after 6.4 seconds)

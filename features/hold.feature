@@ -1,7 +1,10 @@
 Feature: Hold and retrieve
   A connected call can be put on hold and taken back, by the agent from her desktop (first-party
   call control) or by the SIP Server on the agent's behalf (third-party call control: the agent
-  desktop asked for THoldCall / TRetrieveCall and the SIP Server re-INVITEs the endpoint).
+  desktop asked for THoldCall / TRetrieveCall and the SIP Server re-INVITEs the endpoint, or
+  sends it a NOTIFY). Whoever holds, the held customer hears nothing of the agent: her endpoint
+  sends no audio while the call is on hold (it offers sendonly, as RFC 3264 allows for music on
+  hold, but has none to play), and sends again once the call is retrieved.
 
   Scenario: The agent holds and retrieves the customer
     Given Agent Alice is on a standalone line
@@ -13,6 +16,8 @@ Feature: Hold and retrieve
     When Alice puts the call on hold
     Then Alice's call is on hold
     And Bob's call is on hold
+    And Alice sends no audio while on hold
+    And Bob no longer receives audio from Alice
     And Alice no longer receives audio from Bob
     When Alice retrieves the call
     Then Alice's call is no longer on hold
@@ -24,7 +29,7 @@ Feature: Hold and retrieve
     Given Agent Alice's endpoint answers to the SIP Server
     When the SIP Server runs its "THoldCall" flow
     Then Alice's call is on hold while still connected
-    And Alice stops sending audio while on hold
+    And Alice sends no audio while on hold
     And the SIP Server's flow completes
     And Alice's call went through: Alerting, Connected, Connected on hold, Disconnected on hold
     And Alice's call was ended by the SIP Server
@@ -43,6 +48,7 @@ Feature: Hold and retrieve
     Given Agent Alice's endpoint answers to the SIP Server
     When the SIP Server runs its "THoldCall by NOTIFY" flow
     Then Alice's call is on hold while still connected
+    And Alice sends no audio while on hold
     And the SIP Server's flow completes
     And Alice's endpoint accepted the SIP Server's NOTIFY "hold" with 200
     And Alice held the call herself with a re-INVITE offering sendonly

@@ -24,9 +24,11 @@ defineParameterType({
 
 /** How an actor's line is set up before it starts. */
 export interface LineSetup {
-  protocol: 'UDP' | 'TCP';
+  protocol: 'UDP' | 'TCP' | 'TLS';
   codecs?: Record<string, number>;
   config: Record<string, unknown>;
+  /** Endpoint options (devices, audio, ...) chosen by Given steps; merged over the test party's. */
+  options?: Record<string, unknown>;
 }
 
 export class CallWorld extends World {
@@ -66,6 +68,8 @@ export class CallWorld extends World {
   readonly lineStates = new Map<string, string[]>();
   /** The number (SIP user) each actor signed in with. */
   readonly numbers = new Map<string, string>();
+  /** The states each of our sessions went through, by session (its first state included). */
+  readonly timelines = new Map<Session, string[]>();
   /** Work to undo after the scenario, newest first. */
   readonly cleanups: (() => Promise<void> | void)[] = [];
 
@@ -92,13 +96,16 @@ export class CallWorld extends World {
       ...(s.codecs ? { codecs: s.codecs } : {}),
       ...extra.config,
     };
-    const p = await party(name.toLowerCase(), TONE_OF[name] ?? 2000, config, extra.options ?? {});
+    const p = await party(name.toLowerCase(), TONE_OF[name] ?? 2000, config, { ...(s.options ?? {}), ...(extra.options ?? {}) });
     this.actors.set(name, p);
     this.cleanups.push(async () => {
       await p.endpoint.shutdown();
       for (const sink of p.sinks) sink.dispose();
     });
     p.endpoint.onDidAddSession(({ session }) => {
+      const timeline = [String(session.state)];
+      this.timelines.set(session, timeline);
+      session.onDidChangeState((e) => timeline.push(String(e.state)));
       this.calls.set(name, session);
       const list = this.history.get(name) ?? [];
       list.push(session);

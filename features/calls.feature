@@ -47,6 +47,7 @@ Feature: Calls between an agent and a customer
     When Alice calls Bob
     And Bob answers
     Then Alice and Bob are connected on the same call
+    And their call's signaling went over <transport>
     And the call uses <codec>
     And Bob hears Alice
     And Alice hears Bob
@@ -63,3 +64,7 @@ Feature: Calls between an agent and a customer
       | TCP       | PCMA/8000    |
       | TCP       | G722/16000   |
       | TCP       | opus/48000/2 |
+      | TLS       | PCMU/8000    |
+      | TLS       | PCMA/8000    |
+      | TLS       | G722/16000   |
+      | TLS       | opus/48000/2 |

@@ -1,6 +1,10 @@
 /** Steps of calls.feature (and the call steps the other features share). */
 import assert from 'node:assert/strict';
-import { Given, Then, When } from '@cucumber/cucumber';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AfterAll, Given, Then, When } from '@cucumber/cucumber';
 import { SessionState } from '@sip-endpoint/endpoint';
 import { sleep, until } from '../support/peers';
 import { CallWorld, settle, TONE_OF } from '../support/world';
@@ -11,11 +15,39 @@ Given('{actor} is on a standalone line', function (this: CallWorld, name: string
   this.setup(name);
 });
 
+/** A self-signed certificate for 127.0.0.1 made once per run by openssl (removed after the run). */
+let tlsFiles: { dir: string; certFile: string; keyFile: string } | undefined;
+
+function tlsCertificate(): { certFile: string; keyFile: string } {
+  if (tlsFiles) return tlsFiles;
+  const dir = mkdtempSync(join(tmpdir(), 'features-tls-'));
+  const certFile = join(dir, 'cert.pem');
+  const keyFile = join(dir, 'key.pem');
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=localhost',
+      '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', keyFile, '-out', certFile],
+    { stdio: 'ignore', timeout: 20_000 },
+  );
+  tlsFiles = { dir, certFile, keyFile };
+  return tlsFiles;
+}
+
+AfterAll(function () {
+  if (tlsFiles) rmSync(tlsFiles.dir, { recursive: true, force: true });
+  tlsFiles = undefined;
+});
+
 Given('{actor} and {actor} use {word} lines offering only {word}', function (this: CallWorld, a: string, b: string, transport: string, codec: string) {
-  assert.ok(transport === 'UDP' || transport === 'TCP', `transport ${transport}`);
+  assert.ok(transport === 'UDP' || transport === 'TCP' || transport === 'TLS', `transport ${transport}`);
   for (const n of [a, b]) {
     const s = this.setup(n);
     s.protocol = transport;
+    if (transport === 'TLS') {
+      // RFC 3261 §26.2: each side presents the certificate and trusts it (it is its own CA here).
+      const { certFile, keyFile } = tlsCertificate();
+      s.config = { ...s.config, sip: { tls: { certFile, keyFile, caFile: certFile } } };
+    }
     // telephone-event stays offered as on a real desk phone; the voice codec is the only one.
     s.codecs = { [codec]: 100, 'telephone-event': 50 };
   }
@@ -29,7 +61,7 @@ When('{actor} calls {actor}', async function (this: CallWorld, caller: string, c
   const from = await this.ensure(caller);
   const to = await this.ensure(callee);
   this.calls.delete(callee);
-  // The callee's line address carries its transport (`;transport=tcp` for a TCP line).
+  // The callee's line address carries its transport (`;transport=tcp` for a TCP line, `sips:` for TLS).
   const call = from.endpoint.dial(to.uri);
   this.dialledAt.set(caller, Date.now());
   const giveUp = this.noAnswer.get(caller);
@@ -124,3 +156,11 @@ Then(
     assert.equal(call.endCause?.by, BY[by], `end cause ${JSON.stringify(call.endCause)}`);
   },
 );
+
+Then("their call's signaling went over {word}", function (this: CallWorld, transport: string) {
+  // The callee's INVITE names the transport it came over in its top Via (RFC 3261 §18.2.1).
+  const callee = [...this.calls.values()].find((s) => s.direction === 'incoming');
+  assert.ok(callee, 'nobody received a call');
+  const via = callee.invite.request?.headers.get('Via') ?? '';
+  assert.match(via, new RegExp(`^SIP/2\\.0/${transport} `, 'i'), `the INVITE came with Via: ${via}`);
+});

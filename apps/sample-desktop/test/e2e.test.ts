@@ -3,14 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { ensureNoDisposablesAreLeakedInTestSuite } from '@sip-endpoint/base';
+import { NullSink, NullSource, type AudioDeviceInfo } from '@sip-endpoint/endpoint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSampleDesktop, type SampleDesktop } from '../src/start';
 import { ensureUiBuilt, launchChromium } from './support/browser';
 import { wavLevel } from './support/wav';
 
 // End to end in a real browser: the simulated SIP Server, three desktop hosts serving the built
-// UI, and one chromium page per agent, clicked through as an agent would.
+// UI, and one chromium page per agent, clicked through as an agent would. 2001's endpoint has an
+// injected sound card enumeration (a headset the test unplugs).
 describe('sample desktop in chromium (e2e)', () => {
+  const HEADSET: AudioDeviceInfo = { name: 'hw:CARD=Headset,DEV=0', description: 'USB Headset', input: true, output: true };
+  let present: AudioDeviceInfo[] = [HEADSET];
   // The hosts live for the whole suite: everything created from its start must be disposed by its end.
   ensureNoDisposablesAreLeakedInTestSuite({ beforeEach: beforeAll, afterEach: afterAll });
   let desktop: SampleDesktop;
@@ -21,7 +25,13 @@ describe('sample desktop in chromium (e2e)', () => {
   beforeAll(async () => {
     await ensureUiBuilt();
     dir = mkdtempSync(join(tmpdir(), 'sample-desktop-e2e-'));
-    desktop = await startSampleDesktop({ agents: ['2001', '2002', '2003'], recordDir: dir, ui: 'dist', statsIntervalMs: 500 });
+    desktop = await startSampleDesktop({
+      agents: ['2001', '2002', '2003'],
+      recordDir: dir,
+      ui: 'dist',
+      statsIntervalMs: 500,
+      devicesFor: (agent) => (agent === '2001' ? { enumerate: () => present, openSource: () => new NullSource(), openSink: () => new NullSink(), pollIntervalMs: 0 } : undefined),
+    });
     browser = await launchChromium();
     for (const { agent, host } of desktop.hosts) {
       const p = await browser.newPage({ viewport: { width: 1200, height: 900 } });
@@ -137,5 +147,27 @@ describe('sample desktop in chromium (e2e)', () => {
     const levels = snap.recordings.map((r) => wavLevel(r.file));
     expect(levels[0]!.samples).toBeGreaterThan(8000);
     expect(levels[0]!.rms).toBeGreaterThan(300);
+  });
+
+  it('follows the sound cards live: an unplugged headset leaves the lists with a notice, plugged back it returns', async () => {
+    const a = page['2001']!;
+    const mic = a.getByRole('combobox', { name: 'Microphone' });
+    const headsetOption = mic.locator('option', { hasText: 'USB Headset' });
+    await expect.poll(() => headsetOption.count()).toBe(1);
+    await mic.selectOption({ label: 'USB Headset' });
+    await expect.poll(() => mic.inputValue()).toBe(`card:${HEADSET.name}`);
+
+    present = [];
+    expect(desktop.hosts[0]!.host.endpoint.devices.rescan()).toBe(true);
+    // Pushed by the host (no reload): the option is gone, the selection fell back, the notice says so.
+    await expect.poll(() => headsetOption.count()).toBe(0);
+    await expect.poll(() => mic.inputValue()).toBe('tone:440');
+    await expect.poll(() => a.getByTestId('device-change').textContent()).toBe('USB Headset removed: microphone now Tone 440 Hz.');
+
+    present = [HEADSET];
+    expect(desktop.hosts[0]!.host.endpoint.devices.rescan()).toBe(true);
+    await expect.poll(() => headsetOption.count()).toBe(1);
+    await expect.poll(() => a.getByTestId('device-change').textContent()).toBe('USB Headset added.');
+    expect(await a.getByTestId('error').count()).toBe(0);
   });
 });

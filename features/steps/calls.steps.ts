@@ -108,6 +108,7 @@ Then('{actor} hears {actor}', async function (this: CallWorld, listener: string,
   assert.ok(h.samples > 2000, `${listener} received only ${h.samples} samples`);
   assert.equal(h.freq, TONE_OF[speaker], `${listener} hears ${h.freq} Hz, not ${speaker}'s ${TONE_OF[speaker]} Hz`);
   assert.ok(h.ratio > 5, `${speaker}'s tone is not clear at ${listener} (ratio ${h.ratio.toFixed(1)})`);
+  this.levels.set(`${listener}>${speaker}`, h.levelDb);
 });
 
 Then('{actor} hears {actor} again', async function (this: CallWorld, listener: string, speaker: string) {

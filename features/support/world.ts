@@ -68,6 +68,8 @@ export class CallWorld extends World {
   readonly lineStates = new Map<string, string[]>();
   /** The number (SIP user) each actor signed in with. */
   readonly numbers = new Map<string, string>();
+  /** The level (dBFS) each listener last heard each speaker at, by "listener>speaker". */
+  readonly levels = new Map<string, number>();
   /** The states each of our sessions went through, by session (its first state included). */
   readonly timelines = new Map<Session, string[]>();
   /** Work to undo after the scenario, newest first. */
@@ -97,6 +99,12 @@ export class CallWorld extends World {
       ...extra.config,
     };
     const p = await party(name.toLowerCase(), TONE_OF[name] ?? 2000, config, { ...(s.options ?? {}), ...(extra.options ?? {}) });
+    this.adoptActor(name, p);
+    return p;
+  }
+
+  /** Makes `p` the actor `name`: its calls are tracked, and it is shut down after the scenario. */
+  adoptActor(name: string, p: Party): void {
     this.actors.set(name, p);
     this.cleanups.push(async () => {
       await p.endpoint.shutdown();
@@ -111,7 +119,6 @@ export class CallWorld extends World {
       list.push(session);
       this.history.set(name, list);
     });
-    return p;
   }
 
   /** The started actor `name`, starting it first (with the settings of the Given steps) if needed. */
@@ -186,14 +193,14 @@ export class CallWorld extends World {
   }
 
   /** What `listener` hears on its current call over `ms`: the dominant tone among the actors' tones. */
-  async heard(listener: string, ms = 600): Promise<{ freq: number; ratio: number; samples: number }> {
+  async heard(listener: string, ms = 600): Promise<{ freq: number; ratio: number; samples: number; levelDb: number }> {
     const p = this.actor(listener);
     const sink = p.sinks.at(-1);
     if (!sink) throw new Error(`${listener} has no audio sink (no call media yet)`);
     sink.pull();
     await sleep(ms);
     const pcm = sink.pull();
-    return { ...dominant(pcm, TONES), samples: pcm.length };
+    return { ...dominant(pcm, TONES), samples: pcm.length, levelDb: levelDb(pcm) };
   }
 }
 
@@ -214,6 +221,14 @@ After({ timeout: 30_000 }, async function (this: CallWorld) {
   }
   if (errors.length) throw new Error(`cleanup failed: ${errors.map(String).join('; ')}`);
 });
+
+/** RMS level of `pcm` in dB relative to full scale (-120 for nothing). */
+export function levelDb(pcm: Int16Array): number {
+  let sum = 0;
+  for (const v of pcm) sum += v * v;
+  const rms = Math.sqrt(sum / Math.max(1, pcm.length));
+  return rms > 0 ? 20 * Math.log10(rms / 32768) : -120;
+}
 
 /** Resolves when `session` is in `state`, rejecting after `ms` with what it is instead. */
 export async function settle(session: Session, state: SessionState, ms = 10_000): Promise<void> {

@@ -18,6 +18,7 @@ import {
 } from '@sip-endpoint/base';
 import {
   H,
+  SipHeaders,
   SipRequest,
   createResponse,
   formatNameAddr,
@@ -29,6 +30,7 @@ import {
 } from '../message/index';
 import { Dialog, DialogState, type DialogRegistry } from '../dialog/index';
 import type { InviteServerTransaction, ServerTransaction } from '../transaction/index';
+import { ownString } from '../transaction/transaction';
 import { sendWithAuth, type RequestAuthenticator } from './auth-retry';
 import type { SessionDescriptionHandler } from './sdh';
 import { isSyntheticResponse, type SipStack } from './stack';
@@ -205,6 +207,8 @@ export class InviteSession extends Disposable {
   private referCseq: number | undefined;
   private protocol: 'udp' | 'tcp' | 'tls' = 'udp';
   private plannedCallId: string | undefined;
+  /** What an outgoing session calls (UAC only). An incoming one keeps no reference to its INVITE transaction. */
+  private readonly outgoing: { uri: Uri; to: NameAddr; options: InviteOptions } | undefined;
   /** The session this one replaces (RFC 3891), for an incoming INVITE with Replaces. */
   replaces: InviteSession | undefined;
 
@@ -242,7 +246,7 @@ export class InviteSession extends Disposable {
     readonly role: 'uac' | 'uas',
     /** The offer/answer hooks of this session. */
     readonly sdh: SessionDescriptionHandler,
-    private readonly target: { uri: Uri; to: NameAddr; options: InviteOptions } | { request: SipRequest; transaction: InviteServerTransaction },
+    target: { uri: Uri; to: NameAddr; options: InviteOptions } | { request: SipRequest; transaction: InviteServerTransaction },
   ) {
     super();
     this.localTag = randomToken(6);
@@ -251,6 +255,8 @@ export class InviteSession extends Disposable {
       this.serverTx = target.transaction;
       this.offerInInvite = target.request.body.length > 0;
       this.protocol = target.transaction.responseDestination.protocol;
+    } else {
+      this.outgoing = target;
     }
   }
 
@@ -276,7 +282,7 @@ export class InviteSession extends Disposable {
 
   /** The peer's identity (To for UAC, From for UAS). */
   get remoteIdentity(): NameAddr | undefined {
-    if (!this.inviteRequest) return 'to' in this.target ? this.target.to : undefined;
+    if (!this.inviteRequest) return this.outgoing?.to;
     return this.role === 'uac' ? this.inviteRequest.to : this.inviteRequest.from;
   }
 
@@ -299,9 +305,9 @@ export class InviteSession extends Disposable {
 
   /** @internal Sends the initial INVITE. Progress is reported by events; never rejects. */
   start(): void {
-    if (this.role !== 'uac' || 'request' in this.target) throw new InvalidStateError('start() is for outgoing sessions', this._state);
+    if (this.role !== 'uac' || !this.outgoing) throw new InvalidStateError('start() is for outgoing sessions', this._state);
     this.transition(SessionState.Inviting);
-    const { uri, to, options } = this.target;
+    const { uri, to, options } = this.outgoing;
     // The Call-ID is fixed now, so `callId` is known before the INVITE is built asynchronously.
     this.plannedCallId = options.callId ?? randomToken(12);
     const callId = this.plannedCallId;
@@ -365,6 +371,9 @@ export class InviteSession extends Disposable {
         }
         break;
       }
+      // A final response ends what CANCEL can do (RFC 3261 §9.1); the closure would keep the
+      // INVITE client transaction alive for the whole call.
+      this.cancelInvite = undefined;
       if (final.status >= 300) {
         for (const d of this.earlyDialogs.values()) d.terminate('final-response');
         const cause: SessionEndCause = isSyntheticResponse(final) ? 'request-failed' : this.cancelRequested && final.status === 487 ? 'cancelled' : 'rejected-by-remote';
@@ -432,8 +441,9 @@ export class InviteSession extends Disposable {
       failed = e;
     }
     const ack = dialog.createAck(cseq, ackBody !== undefined ? { body: ackBody, contentType: SDP } : {});
-    this.lastAck = { ack, cseq };
+    this.lastAck = { ack: compactRequest(ack), cseq };
     await this.sendAck(ack);
+    this.inviteRequest = compactRequest(this.inviteRequest);
     this.updateHold();
     this.transition(SessionState.Established, { statusCode: r.status, reason: r.reason });
     if (failed) {
@@ -531,6 +541,9 @@ export class InviteSession extends Disposable {
     this.transition(SessionState.Established, { statusCode: 200, reason: 'OK' });
     const ack = await this.waitForAck(tx, res);
     if (!ack) return;
+    // The call is up: keep the INVITE (the `request` getter) without the parse state of the
+    // received text. The server transaction still holds the original until it ends.
+    if (this.inviteRequest) this.inviteRequest = compactRequest(this.inviteRequest);
     if (this.pendingOfferInOurResponse) {
       this.pendingOfferInOurResponse = false;
       await this.takeAnswer(ack.body.toString('utf8'));
@@ -886,7 +899,7 @@ export class InviteSession extends Disposable {
           this.ctx.logger.warn('unacceptable answer to our re-INVITE', { error: String(e) });
         }
         const ack = d.createAck(res.cseq.seq, ackBody !== undefined ? { body: ackBody, contentType: SDP } : {});
-        this.lastAck = { ack, cseq: res.cseq.seq };
+        this.lastAck = { ack: compactRequest(ack), cseq: res.cseq.seq };
         await this.sendAck(ack);
         if (this._localHold !== hold) {
           this._localHold = hold;
@@ -1062,6 +1075,22 @@ export class InviteSession extends Disposable {
     this.earlyDialogs.clear();
     super.dispose();
   }
+}
+
+/**
+ * A copy of `req` for a running call to keep: the same start line, header lines and body, with
+ * no typed values cached, no parser state (the received text the values were slices of) and the
+ * body in its own exact-size buffer (not a slice of a socket read or pool slab). Typed values are
+ * parsed again on first use.
+ */
+function compactRequest(req: SipRequest): SipRequest {
+  const fields = req.headers.all().map((f) => ({ name: f.name, key: f.key, value: ownString(f.value) }));
+  let body = req.body;
+  if (body.length) {
+    body = Buffer.allocUnsafeSlow(req.body.length);
+    req.body.copy(body);
+  }
+  return new SipRequest(req.method, req.uri, new SipHeaders(fields), body, req.version);
 }
 
 /** The `q` parameter of a Contact (RFC 3261 §20.10), 1 when absent. */

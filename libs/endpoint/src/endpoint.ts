@@ -16,7 +16,7 @@ import {
 } from '@sip-endpoint/media-native';
 import { SessionState as SipSessionState, parseUri, randomToken, type InviteSession, type SipResolver } from '@sip-endpoint/signaling';
 import { Connection, ConnectionState, LineStackPool, type ConnectionStateChangeEvent } from './connection';
-import { MediaBridge, configuredCodecs, type SessionMediaPolicy, type SrtpSetting } from './media-bridge';
+import { MediaBridge, configuredCodecs, type MediaBridgeOptions, type SessionMediaPolicy, type SrtpSetting } from './media-bridge';
 import { EndpointDevices, type DevicesChangeEvent, type EndpointDeviceOptions } from './devices';
 import type { CallControlProvider, CodecProvider, DeviceProvider, HeaderProvider, LogSinkProvider, ProviderRegistry } from './providers/api';
 import { createGenesysProvider } from './providers/genesys';
@@ -334,26 +334,35 @@ export class Endpoint extends Disposable implements ProviderRegistry {
 
   private dialling = false;
 
+  /**
+   * What every call's bridge shares: the functions that read the live configuration and one
+   * media logger, made once (not a set of closures and a child logger per call).
+   */
+  private bridgeShared: Omit<MediaBridgeOptions, 'engine' | 'address' | 'telephoneEvent' | 'inactivityTimeoutMs'> | undefined;
+
   private createBridge(): MediaBridge {
     const cfg = () => this.configuration.config;
-    const bridge = new MediaBridge({
-      engine: this.engine,
-      address: this.listenAddress,
+    this.bridgeShared ??= {
       codecs: () => {
         const all = configuredCodecs(cfg().codecs as Record<string, number>);
         const order = this.registry.orderCodecs(all.map((c) => c.configName));
         return order.map((n) => all.find((c) => c.configName === n)).filter((c) => c !== undefined);
       },
-      telephoneEvent: ((cfg().codecs as Record<string, number>)['telephone-event'] ?? 0) > 0,
       srtp: () => cfg().system.security.use_srtp as SrtpSetting,
       createSource: () => this.createSource(),
       createSink: () => this.createSink(),
       devices: this.devices,
-      inactivityTimeoutMs: cfg().policy.endpoint.rtp_inactivity_timeout * 1000,
       // policy.session dtx_mode / vad_level / agc_mode: CN offered, DTX and AGC on the stream.
       session: () => cfg().policy.session as SessionMediaPolicy,
       logger: this.logger.child({ component: 'media' }),
       ...(this.options.media === false ? { signalingOnly: true } : {}),
+    };
+    const bridge = new MediaBridge({
+      ...this.bridgeShared,
+      engine: this.engine,
+      address: this.listenAddress,
+      telephoneEvent: ((cfg().codecs as Record<string, number>)['telephone-event'] ?? 0) > 0,
+      inactivityTimeoutMs: cfg().policy.endpoint.rtp_inactivity_timeout * 1000,
     });
     return bridge;
   }

@@ -165,3 +165,51 @@ Then("their call's signaling went over {word}", function (this: CallWorld, trans
   const via = callee.invite.request?.headers.get('Via') ?? '';
   assert.match(via, new RegExp(`^SIP/2\\.0/${transport} `, 'i'), `the INVITE came with Via: ${via}`);
 });
+
+Then("the call's id on both sides is the Call-ID of {actor}'s INVITE", function (this: CallWorld, callee: string) {
+  const callId = this.call(callee).invite.request?.headers.get('Call-ID');
+  assert.ok(callId, `${callee}'s call has no INVITE`);
+  for (const [name, s] of this.calls) assert.equal(s.id, callId, `${name}'s call id`);
+});
+
+Then(/^(Alice|Bob|Carol)'s call went ((?:\w+)(?:, \w+)*)$/, function (this: CallWorld, name: string, list: string) {
+  const timeline = this.timelines.get(this.call(name));
+  assert.deepEqual(timeline, list.split(', '));
+});
+
+When('{actor} rejects the call with {int} {string}', function (this: CallWorld, name: string, code: number, reason: string) {
+  this.call(name).reject(code, reason);
+});
+
+Then(/^(Alice|Bob|Carol)'s call ends with SIP code (\d+) "([^"]+)", ended by (the other side|herself|himself)$/, async function (this: CallWorld, name: string, code: string, reason: string, by: keyof typeof BY) {
+  const call = this.call(name);
+  await settle(call, SessionState.Disconnected);
+  assert.deepEqual(call.endCause, { code: Number(code), reason, by: BY[by] });
+});
+
+Given("{actor}'s desktop adds {string} to her calls", async function (this: CallWorld, name: string, header: string) {
+  const [field = '', value = ''] = header.split(/:\s*/, 2);
+  const p = await this.ensure(name);
+  // A header provider of the extension model: headers for the endpoint's outgoing requests.
+  const sub = p.endpoint.registerHeaderProvider({ id: 'desk', provideHeaders: ({ method }) => (method === 'INVITE' ? { [field]: value } : undefined) });
+  this.cleanups.push(() => sub.dispose());
+});
+
+Then("{actor}'s call came with {string}", function (this: CallWorld, name: string, header: string) {
+  const [field = '', value = ''] = header.split(/:\s*/, 2);
+  assert.deepEqual(this.call(name).invite.request?.headers.getAll(field), [value]);
+});
+
+When("{actor}'s desktop closes abruptly", function (this: CallWorld, name: string) {
+  // dispose(): no BYE, no un-REGISTER; the media engine closes at once.
+  this.actor(name).endpoint.dispose();
+});
+
+Then('{actor} receives no more audio from {actor}', async function (this: CallWorld, listener: string, speaker: string) {
+  const call = this.call(listener);
+  await sleep(200);
+  const before = call.statistics()?.raw.packetsReceived ?? 0;
+  await sleep(600);
+  const got = (call.statistics()?.raw.packetsReceived ?? 0) - before;
+  assert.ok(got === 0, `${listener} still received ${got} RTP packets from ${speaker}`);
+});

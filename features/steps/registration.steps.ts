@@ -4,6 +4,7 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import { SinkLogger } from '@sip-endpoint/base';
 import { ConnectionState, EndpointStatus } from '@sip-endpoint/endpoint';
 import { freePort, hasProgram, startKamailio, until } from '../support/peers';
+import type { SipMessage } from '@sip-endpoint/signaling';
 import type { CallWorld } from '../support/world';
 
 Given('the registrar is running', async function (this: CallWorld) {
@@ -23,10 +24,33 @@ When('{actor} signs in as {int} with password {string}', async function (this: C
     if (r.message === 'connection state') states.push(String(r.fields['to']));
   }, 'info');
   this.numbers.set(name, String(user));
-  await this.start(name, {
+  const p = await this.start(name, {
     config: { connectivity: [{ user: String(user), server: `127.0.0.1:${this.kamailioPort}`, protocol: 'UDP' }], proxies: [{ reg_timeout: 60, reg_interval: 30, password }] },
     options: { domain: 'test.local', logger },
   });
+  // What the line says to the registrar and hears back (REGISTER and its answers).
+  const seen: SipMessage[] = [];
+  registerTraffic.set(name, seen);
+  const stack = p.endpoint.connections[0]?.userAgent?.stack;
+  stack?.onDidLogMessage(({ message }) => {
+    const cseq = message.headers.get('CSeq') ?? '';
+    if (cseq.endsWith(' REGISTER')) seen.push(message);
+  });
+});
+
+const registerTraffic = new Map<string, SipMessage[]>();
+
+Then("the registrar accepted {actor}'s sign-out and lists no address for her any more", function (this: CallWorld, name: string) {
+  const seen = registerTraffic.get(name) ?? [];
+  const isRequest = (m: SipMessage): boolean => m.startLine().startsWith('REGISTER ');
+  // RFC 3261 §10.2.2: removing a binding is a REGISTER with expires 0 for the contact.
+  const unregister = [...seen].reverse().find((m) => isRequest(m) && (m.headers.get('Expires') === '0' || /;\s*expires=0\b/.test(m.headers.get('Contact') ?? '')));
+  assert.ok(unregister, `${name} sent no REGISTER with expires 0 (${seen.filter(isRequest).length} REGISTERs)`);
+  const cseq = unregister.headers.get('CSeq');
+  const answer = seen.find((m) => !isRequest(m) && m.headers.get('CSeq') === cseq && / 200 /.test(m.startLine()));
+  assert.ok(answer, `the registrar did not answer ${name}'s un-REGISTER (${cseq}) with 200`);
+  // RFC 3261 §10.3: the 200 lists the bindings the registrar still has: none.
+  assert.deepEqual(answer.headers.getAll('Contact'), [], 'the registrar still lists an address');
 });
 
 Then(/^(Alice|Bob|Carol)'s line goes (\w+(?:, then \w+)*)$/, async function (this: CallWorld, name: string, list: string) {

@@ -8,6 +8,7 @@ Feature: Auto-answer by the SIP Server's triggers and the headset policy
   Background:
     Given Agent Alice's endpoint answers to the SIP Server
 
+  @spec:1-tmakecall
   Scenario Outline: A call marked "<marker>" is answered without the agent
     When the SIP Server places a call marked "<marker>"
     Then Alice's endpoint answered without her doing anything
@@ -23,6 +24,7 @@ Feature: Auto-answer by the SIP Server's triggers and the headset policy
       | Alert-Info: info=alert-autoanswer |
       | Answer-Mode: Auto                 |
 
+  @spec:1-tmakecall-late-ack
   Scenario: TMakeCall with a late ACK (RFC3725=1): Alice offers her media, the far party's answer comes in the ACK
     When the SIP Server places a call marked "Call-Info: answer-after=0, without SDP, acknowledged 2 seconds later"
     Then Alice's endpoint answered without her doing anything
@@ -38,6 +40,7 @@ Feature: Auto-answer by the SIP Server's triggers and the headset policy
     And Alice's call went through: Alerting, Connected, Disconnected
     And Alice rang for between 900 and 3000 ms before answering
 
+  @spec:3-auto-answer
   Scenario: The auto_answer policy answers a call without any marker
     Given Alice's policy answers every call automatically
     When the SIP Server places a call marked "no auto-answer marker"
@@ -50,6 +53,7 @@ Feature: Auto-answer by the SIP Server's triggers and the headset policy
     Then the SIP Server's flow does not complete, as no answer came
     And Alice's phone only rings
 
+  @spec:3-headset
   Scenario: A required headset that is missing blocks auto-answer
     Given Alice's policy requires a headset
     And no headset is plugged in
@@ -66,6 +70,7 @@ Feature: Auto-answer by the SIP Server's triggers and the headset policy
     And the SIP Server's flow completes
     And Alice's call went through: Alerting, Connected, Disconnected
 
+  @spec:3-headset-reject
   Scenario: With reject_session_when_headset_na the call is rejected when the headset is missing
     Given Alice's policy rejects calls with code 486 when her headset is missing
     And no headset is plugged in

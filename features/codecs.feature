@@ -8,6 +8,7 @@ Feature: Codec negotiation by priority
     Given Agent Alice is on a standalone line
     And Customer Bob is on a standalone line
 
+  @spec:3-codec-priority
   Scenario Outline: <why>
     Given Alice ranks her codecs "<alice>"
     And Bob ranks his codecs "<bob>"

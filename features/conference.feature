@@ -5,6 +5,7 @@ Feature: Conference, on the agent's desktop and by the SIP Server
   Server moves the agent's call to its conference bridge). Alice plays 1000 Hz, Bob 500 Hz,
   Carol 1500 Hz.
 
+  @verb:conference
   Scenario: Alice joins Bob and Carol in a three-way conference on her desktop
     Given Agent Alice is on a standalone line
     And Customer Bob is on a standalone line
@@ -24,6 +25,7 @@ Feature: Conference, on the agent's desktop and by the SIP Server
     Then Bob's call ends, ended by the other side
     And Carol's call ends, ended by the other side
 
+  @spec:1-tinitiateconference @spec:1-tcompleteconference
   Scenario: The SIP Server sets up a conference for the agent (TInitiateConference, then TCompleteConference)
     Given Agent Alice's endpoint answers to the SIP Server
     When the SIP Server puts Alice's call on hold and calls her for a consultation (TInitiateConference)

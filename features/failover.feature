@@ -9,6 +9,7 @@ Feature: Registration failover between two sites
   Background:
     Given the registrar has a primary and a secondary site
 
+  @spec:4-srv-failover
   Scenario: The primary site stops: Alice's line moves to the secondary site and stays Ready
     Given DNS publishes both sites for "test.local", the primary first
     When Agent Alice signs in to "test.local" as 7001
@@ -24,6 +25,7 @@ Feature: Registration failover between two sites
     When Bob hangs up
     Then Alice's call ends, ended by the other side
 
+  @spec:4-retry
   Scenario: Both sites stop: the line fails and says why, keeps trying, and recovers when a site returns
     Given DNS publishes both sites for "test.local", the primary first
     When Agent Alice signs in to "test.local" as 7003
@@ -36,6 +38,7 @@ Feature: Registration failover between two sites
     Then Alice's line is Ready at the secondary site
     And Alice's endpoint is Active
 
+  @spec:4-lines-per-site @spec:4-call-survives
   Scenario: A call through the secondary site keeps its audio while the primary site dies
     Given Agent Alice has a line at each site as 7101
     And Customer Bob signs in at the secondary site as 7102

@@ -6,6 +6,7 @@ Feature: Hold and retrieve
   sends no audio while the call is on hold (it offers sendonly, as RFC 3264 allows for music on
   hold, but has none to play), and sends again once the call is retrieved.
 
+  @verb:hold @verb:retrieve
   Scenario: The agent holds and retrieves the customer
     Given Agent Alice is on a standalone line
     And Customer Bob is on a standalone line
@@ -25,6 +26,7 @@ Feature: Hold and retrieve
     And Alice hears Bob again
     And Bob hears Alice again
 
+  @spec:1-tholdcall
   Scenario: The SIP Server holds the agent's call (THoldCall: re-INVITE with hold SDP)
     Given Agent Alice's endpoint answers to the SIP Server
     When the SIP Server runs its "THoldCall" flow
@@ -34,6 +36,7 @@ Feature: Hold and retrieve
     And Alice's call went through: Alerting, Connected, Connected on hold, Disconnected on hold
     And Alice's call was ended by the SIP Server
 
+  @spec:1-tretrievecall
   Scenario: The SIP Server retrieves the agent's call (TRetrieveCall: re-INVITE without SDP)
     Given Agent Alice's endpoint answers to the SIP Server
     When the SIP Server runs its "TRetrieveCall" flow
@@ -44,6 +47,7 @@ Feature: Hold and retrieve
     And Alice's call went through: Alerting, Connected, Connected on hold, Connected, Disconnected
     And Alice's answer to the retrieve offered fresh media (sendrecv) and took the answer from the ACK
 
+  @spec:1-tholdcall-notify
   Scenario: The SIP Server holds the agent's call by NOTIFY (THoldCall: NOTIFY Event: hold)
     Given Agent Alice's endpoint answers to the SIP Server
     When the SIP Server runs its "THoldCall by NOTIFY" flow
@@ -56,6 +60,7 @@ Feature: Hold and retrieve
     And Alice's call went through: Alerting, Connected, Connected on hold, Disconnected on hold
     And Alice's call was ended by the SIP Server
 
+  @spec:1-tretrievecall-notify
   Scenario: The SIP Server retrieves the agent's held call by NOTIFY (TRetrieveCall: NOTIFY Event: talk)
     Given Agent Alice's endpoint answers to the SIP Server
     When the SIP Server runs its "TRetrieveCall by NOTIFY" flow

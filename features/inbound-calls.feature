@@ -5,6 +5,7 @@ Feature: Inbound calls from customers' desk phones
   shows the call ended by the other side. Bob's phone plays a 500 Hz tone, Alice's microphone a
   1000 Hz tone; the phone records what it hears, measured after the call.
 
+  @spec:1-interop
   Scenario Outline: Customer Bob calls Agent Alice from a <phone> phone
     Given Agent Alice is on a standalone line
     And Customer Bob has a <phone> desk phone

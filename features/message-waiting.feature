@@ -5,6 +5,7 @@ Feature: Message waiting
   Alice's password first, then sends three updates: two new messages, a third new one (urgent),
   and finally none new once they were all heard.
 
+  @spec:3-mailbox
   Scenario: Alice's desktop shows the waiting messages, then clears them
     Given the voicemail server has messages for Alice, password "secret"
     When Agent Alice signs in with her mailbox on the voicemail server, password "secret"

@@ -9,6 +9,7 @@ Feature: Several calls at once (multi-line)
     And Customer Bob is on a standalone line
     And Customer Carol is on a standalone line
 
+  @spec:2-multi-call
   Scenario: Alice holds Bob to answer Carol, then swaps back to Bob
     When Bob calls Alice
     And Alice answers her call from Bob

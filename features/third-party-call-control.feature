@@ -9,6 +9,7 @@ Feature: The SIP Server answers, releases and watches the agent's calls (third-p
   Background:
     Given Agent Alice's endpoint answers to the SIP Server
 
+  @spec:1-tanswercall @spec:1-allow-events
   Scenario: The SIP Server answers a ringing call for the agent (TAnswerCall: NOTIFY Event: talk)
     When the SIP Server runs its "TAnswerCall" flow
     Then the SIP Server's flow completes
@@ -20,6 +21,7 @@ Feature: The SIP Server answers, releases and watches the agent's calls (third-p
     And Alice sent audio to the SIP Server after the answer
     And Alice's call was ended by the SIP Server
 
+  @spec:1-treleasecall
   Scenario: The SIP Server releases a connected call (TReleaseCall: BYE)
     When the SIP Server runs its "TReleaseCall by BYE" flow
     Then the SIP Server's flow completes
@@ -27,6 +29,7 @@ Feature: The SIP Server answers, releases and watches the agent's calls (third-p
     And Alice's endpoint answered the SIP Server's BYE with 200
     And Alice's call was ended by the SIP Server
 
+  @spec:1-treleasecall
   Scenario: The SIP Server releases a ringing call (TReleaseCall: CANCEL)
     When the SIP Server runs its "TReleaseCall by CANCEL" flow
     Then the SIP Server's flow completes
@@ -35,6 +38,7 @@ Feature: The SIP Server answers, releases and watches the agent's calls (third-p
     And Alice's endpoint answered the SIP Server's CANCEL with 200
     And Alice's call was ended by the SIP Server with SIP code 487
 
+  @spec:1-subscribe-talk
   Scenario: A SUBSCRIBE for the talk event is refused: the event is implied
     When the SIP Server runs its "SUBSCRIBE for talk" flow
     Then the SIP Server's flow completes

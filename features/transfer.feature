@@ -15,6 +15,7 @@ Feature: Blind and attended transfer, by the agent and by the SIP Server
       And Bob answers
       Then Alice and Bob are connected on the same call
 
+    @verb:transfer @spec:1-receive-refer
     Scenario: Bob transfers Alice to Carol without consulting (blind transfer)
       When Bob transfers the call to Carol
       And Carol answers
@@ -25,6 +26,7 @@ Feature: Blind and attended transfer, by the agent and by the SIP Server
       And Carol hears Alice
       And Alice hears Carol
 
+    @verb:consult @verb:completeTransfer @spec:1-receive-replaces
     Scenario: Bob consults Carol, then completes the transfer (attended transfer)
       When Bob consults Carol
       Then Bob's call with Alice is on hold
@@ -45,6 +47,7 @@ Feature: Blind and attended transfer, by the agent and by the SIP Server
     Background:
       Given Agent Alice's endpoint answers to the SIP Server
 
+    @spec:1-tsinglesteptransfer
     Scenario: Single-step transfer (TSingleStepTransfer): the SIP Server refers the customer away, Alice's call just ends
       When the SIP Server runs its "TSingleStepTransfer" flow
       Then the SIP Server's flow completes
@@ -52,6 +55,7 @@ Feature: Blind and attended transfer, by the agent and by the SIP Server
       And Alice's endpoint answered the SIP Server's BYE with 200
       And Alice's call was ended by the SIP Server
 
+    @spec:1-tinitiatetransfer @spec:1-tcompletetransfer
     Scenario: Two-step transfer (TInitiateTransfer, then TCompleteTransfer)
       When the SIP Server puts Alice's call on hold and calls her for a consultation (TInitiateTransfer)
       Then Alice has two calls: the first on hold, the consultation connected

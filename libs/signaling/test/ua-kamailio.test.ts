@@ -147,3 +147,17 @@ describe('a call through Kamailio between two registered user agents', () => {
     }
   });
 });
+
+describe('a call through Kamailio to a user who is not registered', () => {
+  it('gets 404 Not Found from the proxy after the digest challenge (no hanging INVITE)', async () => {
+    const bob = await newUa('bob');
+    try {
+      const call = bob.ua.invite('sip:nobody@test.local');
+      await waitForSession(call, SessionState.Terminated);
+      expect(bob.trace).toContain('in SIP/2.0 407 Proxy Authentication Required');
+      expect(call.ended).toMatchObject({ statusCode: 404 });
+    } finally {
+      bob.ua.dispose();
+    }
+  });
+});

@@ -5,8 +5,11 @@
 //
 // Both ends of every call are in one process (two endpoints, A calls B, B auto-answers, PCMU
 // both ways; memory.ts calls). The figure is the marginal cost of a call: one fresh process
-// measures M, 2M and 3M calls (2 s of media after each batch, three forced GCs); per call =
-// (3M - M) / 2M, with the two steps printed so their agreement shows.
+// measures M, 2M, 3M and 4M calls (2 s of media after each batch, three forced GCs); per call =
+// the least-squares slope of RSS over the four counts, with the three steps printed. RSS grows
+// in steps (V8 commits old-space pages ahead of use, malloc arenas grow and shrink): one step
+// between two counts read alone varied from 40 to 130 KB per call in runs of the same code,
+// while the slope over 3M calls stays within a few percent.
 // Why marginal and not "0 calls vs M calls": the first burst of calls grows V8's young
 // generation to 2 x 16 MB and starts the media engine's threads (their stacks and malloc arenas)
 // once per process; over M = 100 that one-off is ~300 KB "per call" that a 101st call does not
@@ -52,20 +55,33 @@ export function memoryRunner(root, tsxNode, env = {}, timeoutMs = 90_000) {
  * undefined when the M/2M/3M run failed.
  */
 export function measureCallMemory(callsM, run) {
-  const steps = run(['calls', [callsM, 2 * callsM, 3 * callsM].join(',')]);
+  const steps = run(['calls', [callsM, 2 * callsM, 3 * callsM, 4 * callsM].join(',')]);
   const c0 = run(['calls', 0])?.at(-1);
   const cM = run(['calls', callsM])?.at(-1);
   const marginal = (x, y) => ({ rss: (y.rssKb - x.rssKb) / (y.count - x.count), heap: (y.heapKb + y.externalKb - x.heapKb - x.externalKb) / (y.count - x.count) });
   const fresh = c0 && cM ? { rss: (cM.rssKb - c0.rssKb) / callsM, heap: (cM.heapKb + cM.externalKb - c0.heapKb - c0.externalKb) / callsM } : undefined;
-  if (steps?.length !== 3) return undefined;
-  const perCall = { ...marginal(steps[0], steps[2]), steps: [marginal(steps[0], steps[1]), marginal(steps[1], steps[2])], connected: steps[2].connected, fresh };
-  const last = steps[2];
+  if (steps?.length !== 4) return undefined;
+  const slope = (value) => {
+    const mx = steps.reduce((t, x) => t + x.count, 0) / steps.length;
+    const my = steps.reduce((t, x) => t + value(x), 0) / steps.length;
+    const num = steps.reduce((t, x) => t + (x.count - mx) * (value(x) - my), 0);
+    const den = steps.reduce((t, x) => t + (x.count - mx) ** 2, 0);
+    return num / den;
+  };
+  const perCall = {
+    rss: slope((x) => x.rssKb),
+    heap: slope((x) => x.heapKb + x.externalKb),
+    steps: steps.slice(1).map((y, i) => marginal(steps[i], y)),
+    connected: steps[3].connected,
+    fresh,
+  };
+  const last = steps[3];
   const expected = last.count * 50 * 2; // what the callers received: 50 pps for >= 2 s
   const young = steps.map((x) => (x.newSpaceKb / 1024).toFixed(0)).join('/');
   console.log(`  ${perCall.connected}/${last.count} connected, ${last.packetsReceived} RTP packets received (>= ${expected} expected); RSS ${steps.map((x) => x.rssKb.toFixed(0)).join(' -> ')} KiB; young generation ${young} MiB`);
   console.log(`  marginal per call (both ends): ${perCall.steps.map((m, i) => `${steps[i].count}->${steps[i + 1].count}: ${m.rss.toFixed(1)} KB RSS, ${m.heap.toFixed(1)} KB heap + external`).join('; ')}`);
   if (steps.some((x) => x.newSpaceKb !== steps[0].newSpaceKb)) console.log('  WARNING: the young generation changed size between the counts: the marginal figure includes that change');
-  console.log(`  => ${perCall.rss.toFixed(1)} KB RSS per call for both ends (${callsM}->${3 * callsM}), ${(perCall.rss / 2).toFixed(1)} KB per end; ${perCall.heap.toFixed(1)} KB heap + external for both ends`);
+  console.log(`  => slope ${callsM}..${4 * callsM}: ${perCall.rss.toFixed(1)} KB RSS per call for both ends, ${(perCall.rss / 2).toFixed(1)} KB per end; ${perCall.heap.toFixed(1)} KB heap + external for both ends`);
   if (fresh) console.log(`  0 vs ${callsM} calls in fresh processes (one-off growth included): ${fresh.rss.toFixed(1)} KB RSS per call (both ends), ${fresh.heap.toFixed(1)} KB heap + external; RSS ${c0.rssKb.toFixed(0)} -> ${cM.rssKb.toFixed(0)} KiB`);
   return perCall;
 }

@@ -273,8 +273,8 @@ await registrar.stop();
 const perLine = lineFigures(l1, lK);
 if (perLine) console.log(`  ${perLine.ready}/${lines} lines Ready, ${regCount.bindings} AORs bound at the registrar; RSS ${l1.rssKb.toFixed(0)} -> ${lK.rssKb.toFixed(0)} KiB`);
 
-// 4. Memory per active audio call (call-memory.mjs: marginal cost over M -> 3M calls in one process).
-console.log(`\n[5/5] memory per active audio call (${callsM}, ${2 * callsM}, ${3 * callsM} calls between two endpoints in one process, PCMU both ways; and 0 vs ${callsM} in fresh processes)`);
+// 4. Memory per active audio call (call-memory.mjs: marginal cost, the slope over M..4M calls in one process).
+console.log(`\n[5/5] memory per active audio call (${callsM}, ${2 * callsM}, ${3 * callsM}, ${4 * callsM} calls between two endpoints in one process, PCMU both ways; and 0 vs ${callsM} in fresh processes)`);
 const perCall = measureCallMemory(callsM, memRunAll);
 
 // The table.
@@ -291,7 +291,7 @@ const rows = [
   [
     'per active audio call',
     perCall
-      ? `${kb(perCall.rss)} RSS for both ends (marginal, ${callsM}->${3 * callsM} calls), ${kb(perCall.rss / 2)} per end (${kb(perCall.heap / 2)} JS heap + external per end)`
+      ? `${kb(perCall.rss)} RSS for both ends (marginal, slope over ${callsM}..${4 * callsM} calls), ${kb(perCall.rss / 2)} per end (${kb(perCall.heap / 2)} JS heap + external per end)`
       : 'n/a',
     perCall ? `${perCall.rss < 300 ? 'MET' : 'NOT MET'} both ends (< 300 KB), ${perCall.rss / 2 < 150 ? 'MET' : 'NOT MET'} per end (< 150 KB)` : 'NOT MEASURED',
   ],

@@ -80,7 +80,8 @@ describe('endpoint: calls between our endpoints', () => {
     const aliceBefore = out.statistics()!.raw.packetsReceived;
     await sleep(500);
     expect(out.statistics()!.raw.packetsReceived - aliceBefore).toBeLessThan(5);
-    expect(bobReceived).toBeGreaterThan(0);
+    // Alice offered sendonly but, holding a customer with no music on hold, sends nothing (media-bridge.ts); one packet may be in flight.
+    expect(bobReceived).toBeLessThanOrEqual(1);
     await out.retrieve();
     expect(out.held).toBe(false);
     await until(() => !inc.held, 3000, 'bob sees retrieve');

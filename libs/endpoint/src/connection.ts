@@ -379,6 +379,21 @@ export interface LineStackSettings {
   readonly ephemeralPorts: boolean;
   readonly resolver?: SipResolver;
   readonly userAgent?: string;
+  /**
+   * Whether SIP traces are wanted now (`system.diagnostics.log_level` 4): every message sent and
+   * received is then logged at `trace` with its text, credentials redacted. Checked per message,
+   * so the text is only built when someone will read it.
+   */
+  readonly traceSip?: () => boolean;
+}
+
+/**
+ * A SIP message's text for a log, with the digest `response` of `Authorization` and
+ * `Proxy-Authorization` replaced by `<redacted>` (RFC 2617 §3.2.2: it is what proves knowledge
+ * of the password; the password itself never travels in SIP).
+ */
+export function redactSipTrace(text: string): string {
+  return text.replace(/^((?:Proxy-)?Authorization:[^\r\n]*?\bresponse\s*=\s*)("[^"]*"|[^,\s\r\n]+)/gim, '$1"<redacted>"');
 }
 
 /**
@@ -587,7 +602,16 @@ export class LineStackPool extends Disposable {
 
   private async bind(protocol: 'udp' | 'tcp' | 'tls', dedicated: boolean): Promise<SharedLineStack> {
     const stack = await bindLineStack(this.settings, protocol, this.logger, this.configuredResolver(), dedicated);
-    return this._register(new SharedLineStack(stack, this.logger));
+    const shared = this._register(new SharedLineStack(stack, this.logger));
+    const traceSip = this.settings.traceSip;
+    if (traceSip) {
+      // Lives as long as the stack (its emitter goes with it).
+      stack.onDidLogMessage((e) => {
+        if (!traceSip()) return;
+        this.logger.trace(e.direction === 'out' ? 'SIP sent' : 'SIP received', { remote: e.remote, protocol: e.protocol, message: redactSipTrace(e.message.toString()) });
+      });
+    }
+    return shared;
   }
 
   /**

@@ -227,6 +227,7 @@ export class Endpoint extends Disposable implements ProviderRegistry {
           ephemeralPorts: this.options.ephemeralPorts ?? false,
           ...(this.options.resolver ? { resolver: this.options.resolver } : {}),
           ...(this.options.userAgent ? { userAgent: this.options.userAgent } : {}),
+          traceSip: () => this.logLevelRef.threshold <= LOG_LEVEL_ORDER.trace,
         },
         this.logger.child({ component: 'sip' }),
       ),

@@ -6,7 +6,8 @@
 import { createSocket } from 'node:dgram';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SinkLogger, ensureNoDisposablesAreLeakedInTestSuite, type LogRecord } from '@sip-endpoint/base';
-import { SessionState, type Session } from '../src/index';
+import { Registrar, SipStack } from '@sip-endpoint/signaling';
+import { ConnectionState, SessionState, createEndpoint, type Session } from '../src/index';
 import { connect, party, reach, sleep, until, type Party } from './support/endpoints';
 
 /** Sends one INVITE over UDP from an ephemeral port and collects the status codes answered. */
@@ -81,7 +82,7 @@ describe('endpoint: policies an agent relies on', () => {
     const bob = await make('bob', 500);
     const added: Session[] = [];
     alice.endpoint.onDidAddSession((e) => added.push(e.session));
-    const port = alice.endpoint.connections[0]!.localPort;
+    const port = alice.endpoint.connections[0]!.localPort!;
     const statuses = await inviteWithOffer(port, 'alice', sdpOffering('96 a=rtpmap:96 AMR/8000'));
     expect(statuses).not.toContain(180);
     expect(statuses.filter((s) => s >= 200)).toEqual([488]);
@@ -96,7 +97,7 @@ describe('endpoint: policies an agent relies on', () => {
 
   it('broken SDP in an INVITE gets 400, not a ringing call', async () => {
     const alice = await make('alice', 1000);
-    const statuses = await inviteWithOffer(alice.endpoint.connections[0]!.localPort, 'alice', 'this is not sdp\r\n');
+    const statuses = await inviteWithOffer(alice.endpoint.connections[0]!.localPort!, 'alice', 'this is not sdp\r\n');
     expect(statuses).not.toContain(180);
     expect(statuses.filter((s) => s >= 200)).toEqual([400]);
     expect(alice.endpoint.sessions).toHaveLength(0);
@@ -147,5 +148,43 @@ describe('endpoint: policies an agent relies on', () => {
     alice.endpoint.setConfigSetting('system.diagnostics.log_level', '1');
     const atError = await callOnce();
     expect(atError.filter((r) => r.level !== 'error')).toEqual([]);
+  });
+
+  it('at log_level 4 every SIP message is traced with the digest response redacted; at 3 none is', async () => {
+    const registrarStack = await SipStack.create({ listen: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }] });
+    const registrar = new Registrar(registrarStack, { domain: '127.0.0.1', credentials: (user) => ({ username: user, password: `pw-${user}` }) });
+    const records: LogRecord[] = [];
+    const logger = new SinkLogger((r) => records.push(r), 'trace');
+    const register = async (level: number): Promise<LogRecord[]> => {
+      records.length = 0;
+      const endpoint = await createEndpoint(
+        {
+          connectivity: [{ user: 'agent', server: `127.0.0.1:${registrarStack.listeningPoints[0]!.port}`, protocol: 'UDP' }],
+          proxies: [{ reg_timeout: 3600, password: 'pw-agent' }],
+          system: { diagnostics: { log_level: level } },
+        } as never,
+        { ephemeralPorts: true, listenAddress: '127.0.0.1', logger, media: false },
+      );
+      try {
+        await until(() => endpoint.connections[0]!.state === ConnectionState.Ready, 5000, 'registered');
+      } finally {
+        await endpoint.shutdown();
+      }
+      return records.filter((r) => r.message === 'SIP sent' || r.message === 'SIP received');
+    };
+    try {
+      const traced = await register(4);
+      const texts = traced.map((r) => String(r.fields?.['message'] ?? ''));
+      expect(texts.some((t) => t.startsWith('REGISTER sip:') && /^Authorization: Digest /m.test(t))).toBe(true);
+      expect(texts.some((t) => t.startsWith('SIP/2.0 401'))).toBe(true);
+      for (const t of texts.filter((x) => /^Authorization:/m.test(x))) {
+        expect(t).toMatch(/response="<redacted>"/);
+        expect(t).not.toMatch(/response="[0-9a-f]{32}"/);
+      }
+      expect(await register(3)).toEqual([]);
+    } finally {
+      registrar.dispose();
+      registrarStack.dispose();
+    }
   });
 });

@@ -79,7 +79,10 @@ export interface MediaStreamOptions {
   readonly source?: AudioSource;
   /** Where received audio goes (default discarded). */
   readonly sink?: AudioSink;
-  /** Fires onDidTimeoutReceiving after this long without RTP (default off). */
+  /**
+   * Fires onDidTimeoutReceiving after this long without RTP (default off), counted while the
+   * direction receives (sendrecv/recvonly); changed live by {@link MediaStreamUpdate.inactivityTimeoutMs}.
+   */
   readonly inactivityTimeoutMs?: number;
   /** Period of onDidChangeStats in ms (default off). */
   readonly statsIntervalMs?: number;
@@ -130,6 +133,12 @@ export interface MediaStreamUpdate {
   readonly detectInbandDtmf?: boolean;
   /** Audio processing of what we send, changed live (see {@link MediaStream.updateAudioProcessing}). */
   readonly audioProcessing?: MediaAudioProcessing;
+  /**
+   * A new RTP inactivity timeout in ms (0 = off): e.g. the configured timeout changed during a
+   * call, or the call was held (0) and retrieved. The count restarts from this update, and a
+   * timeout already reported is forgotten ({@link MediaStream.onDidTimeoutReceiving} can fire again).
+   */
+  readonly inactivityTimeoutMs?: number;
 }
 
 /**
@@ -176,7 +185,10 @@ export class MediaStream extends Disposable {
   /** The first valid RTP packet arrived, or packets resumed after a timeout. */
   readonly onDidStartReceiving: Event<{ ssrc: number }> = this._onDidStartReceiving.event;
   private readonly _onDidTimeoutReceiving = this._register(new Emitter<{ timeoutMs: number }>());
-  /** No RTP for `inactivityTimeoutMs`. */
+  /**
+   * No RTP for `inactivityTimeoutMs` while the direction receives: fired once by the media thread
+   * (nothing runs in JS per packet); again only after packets resumed or the timeout was updated.
+   */
   readonly onDidTimeoutReceiving: Event<{ timeoutMs: number }> = this._onDidTimeoutReceiving.event;
   private readonly _onDidReceiveDtmf = this._register(new Emitter<DtmfReceivedEvent>());
   /**
@@ -208,7 +220,7 @@ export class MediaStream extends Disposable {
     readonly localPort: number,
     /** The local RTCP port (== localPort with rtcp-mux). */
     readonly localRtcpPort: number,
-    private readonly inactivityTimeoutMs: number,
+    private inactivityTimeoutMs: number,
     private readonly onClosed: (s: MediaStream) => void,
   ) {
     super();
@@ -235,7 +247,9 @@ export class MediaStream extends Disposable {
     if (update.cn !== undefined) u.comfortNoisePayloadType = update.cn === null ? -1 : update.cn.payloadType;
     if (update.detectInbandDtmf !== undefined) u.detectInbandDtmf = update.detectInbandDtmf;
     if (update.audioProcessing) Object.assign(u, nativeAudioProcessing(update.audioProcessing));
+    if (update.inactivityTimeoutMs !== undefined) u.inactivityTimeoutMs = Math.max(0, Math.trunc(update.inactivityTimeoutMs));
     callNative('updateStream', () => this.native.updateStream(this.id, u));
+    if (u.inactivityTimeoutMs !== undefined) this.inactivityTimeoutMs = u.inactivityTimeoutMs;
   }
 
   /**

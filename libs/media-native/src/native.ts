@@ -92,6 +92,8 @@ export interface NativeStreamUpdate {
   /** -1 = VAD off. */
   vadLevel?: number;
   dtx?: boolean;
+  /** New RTP inactivity timeout in ms (0 = off); the count restarts. */
+  inactivityTimeoutMs?: number;
 }
 
 /** The stats object the addon builds (its shape is the public MediaStreamStats). */

@@ -153,6 +153,12 @@ struct StreamUpdate {
   /** -1 = VAD off. */
   std::optional<int> vadLevel;
   std::optional<bool> dtx;
+  /**
+   * A new RTP inactivity timeout, ms (0 = off), e.g. `rtp_inactivity_timeout` changed during a
+   * call, or the call held/retrieved: the count restarts from this update (a past timeout is
+   * forgotten, so it can fire again).
+   */
+  std::optional<int> inactivityTimeoutMs;
 };
 
 /** Everything getStats() reports about a stream. */

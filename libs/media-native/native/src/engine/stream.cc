@@ -706,7 +706,8 @@ void Stream::send(int64_t nowUs, std::vector<EngineEvent>& events) {
   }
   // RTP inactivity timeout (counted from the start when nothing ever arrived).
   // Only while we expect media: a sendonly/inactive stream (our hold) is not "inactive".
-  if (!receiving()) inactivityBaseUs_ = nowUs;
+  if (!receiving() || inactivityRestart_) inactivityBaseUs_ = nowUs;
+  inactivityRestart_ = false;
   if (config_.inactivityTimeoutMs > 0 && !timedOut_ && receiving()) {
     const int64_t last = std::max(std::max(startUs_, inactivityBaseUs_), receiver_->lastPacketUs());
     if (nowUs - last > static_cast<int64_t>(config_.inactivityTimeoutMs) * 1000) {
@@ -778,6 +779,11 @@ void Stream::update(const StreamUpdate& u, StreamCodec* codec, std::unique_ptr<S
   if (u.agc) config_.agc = *u.agc;
   if (u.vadLevel) config_.vadLevel = std::clamp(*u.vadLevel, -1, 3);
   if (u.dtx) config_.dtx = *u.dtx;
+  if (u.inactivityTimeoutMs) {
+    config_.inactivityTimeoutMs = std::max(0, *u.inactivityTimeoutMs);
+    timedOut_ = false;
+    inactivityRestart_ = true;
+  }
   if (codec) {
     applyCodec(std::move(*codec));
   } else {

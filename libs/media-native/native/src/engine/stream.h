@@ -196,6 +196,7 @@ class Stream {
   bool started_ = false;
   bool receivingActive_ = false;
   bool timedOut_ = false;
+  bool inactivityRestart_ = false;  // an update changed the timeout: count from the next tick
   bool closed_ = false;
   bool pendingSsrcEvent_ = false;
   uint32_t newRemoteSsrc_ = 0;

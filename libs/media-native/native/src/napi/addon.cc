@@ -450,6 +450,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
       if (has(o, "agc")) u.agc = flag(o, "agc");
       if (has(o, "vadLevel")) u.vadLevel = num(o, "vadLevel", -1);
       if (has(o, "dtx")) u.dtx = flag(o, "dtx");
+      if (has(o, "inactivityTimeoutMs")) u.inactivityTimeoutMs = num(o, "inactivityTimeoutMs", 0);
       engine().updateStream(id, u);
       return info.Env().Undefined();
     });

@@ -339,7 +339,7 @@ export class Endpoint extends Disposable implements ProviderRegistry {
    * What every call's bridge shares: the functions that read the live configuration and one
    * media logger, made once (not a set of closures and a child logger per call).
    */
-  private bridgeShared: Omit<MediaBridgeOptions, 'engine' | 'address' | 'telephoneEvent' | 'inactivityTimeoutMs'> | undefined;
+  private bridgeShared: Omit<MediaBridgeOptions, 'engine' | 'address' | 'telephoneEvent'> | undefined;
 
   private createBridge(): MediaBridge {
     const cfg = () => this.configuration.config;
@@ -355,6 +355,8 @@ export class Endpoint extends Disposable implements ProviderRegistry {
       devices: this.devices,
       // policy.session dtx_mode / vad_level / agc_mode: CN offered, DTX and AGC on the stream.
       session: () => cfg().policy.session as SessionMediaPolicy,
+      // policy.endpoint.rtp_inactivity_timeout (seconds, live): read again on every change.
+      inactivityTimeoutMs: () => cfg().policy.endpoint.rtp_inactivity_timeout * 1000,
       logger: this.logger.child({ component: 'media' }),
       ...(this.options.media === false ? { signalingOnly: true } : {}),
     };
@@ -363,7 +365,6 @@ export class Endpoint extends Disposable implements ProviderRegistry {
       engine: this.engine,
       address: this.listenAddress,
       telephoneEvent: ((cfg().codecs as Record<string, number>)['telephone-event'] ?? 0) > 0,
-      inactivityTimeoutMs: cfg().policy.endpoint.rtp_inactivity_timeout * 1000,
     });
     return bridge;
   }
@@ -555,6 +556,8 @@ export class Endpoint extends Disposable implements ProviderRegistry {
     if (e.affects('system.diagnostics.log_level')) this.logLevelRef.threshold = logThreshold(this.configuration.config.system.diagnostics.log_level);
     // Live audio processing: running calls take dtx_mode / vad_level / agc_mode at once (engine update, no renegotiation).
     if (['dtx_mode', 'vad_level', 'agc_mode'].some((k) => e.affects(`policy.session.${k}`))) for (const s of this._sessions.values()) s.refreshAudioProcessing();
+    // RTP inactivity (live): running calls take the new timeout at once (their count restarts; 0 = never).
+    if (e.affects('policy.endpoint.rtp_inactivity_timeout')) for (const s of this._sessions.values()) s.refreshInactivityTimeout();
     for (const ch of e.changes) {
       const m = /^proxies[.:]proxy(\d+)[.:]/.exec(ch.key) ?? /^proxies[.:](\d+)[.:]/.exec(ch.key);
       if (m && ch.applies === 'reregister') this._connections[Number(m[1])]?.reregister();

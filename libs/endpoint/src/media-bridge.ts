@@ -34,8 +34,13 @@ export interface MediaBridgeOptions {
   readonly createSource: () => AudioSource;
   /** The speaker (or test sink) of this stream; disposed with the bridge. */
   readonly createSink: () => AudioSink;
-  /** RTP inactivity timeout in ms (0 = none). */
-  readonly inactivityTimeoutMs?: number;
+  /**
+   * RTP inactivity timeout in ms (0 = none): `policy.endpoint.rtp_inactivity_timeout`. A function
+   * is read again by {@link MediaBridge.refreshInactivityTimeout} (a live change). The engine
+   * counts it only while the bridge is armed ({@link MediaBridge.setInactivityArmed}: the call is
+   * connected and not held) and reports it by {@link MediaBridge.onDidTimeoutMedia}.
+   */
+  readonly inactivityTimeoutMs?: number | (() => number);
   /**
    * The `policy.session` processing settings (`dtx_mode`, `vad_level`, `agc_mode`): the engine's
    * `audioProcessing` is read when the stream is created and again by
@@ -151,6 +156,18 @@ export class MediaBridge extends Disposable implements SessionDescriptionHandler
   /** The stream's source or sink was replaced (its device was removed: hot-plug fallback). */
   readonly onDidChangeDevice: Event<{ direction: 'source' | 'sink'; device: AudioSource | AudioSink }> = this._onDidChangeDevice.event;
 
+  private readonly _onDidTimeoutMedia = this._register(new Emitter<{ timeoutMs: number }>());
+  /**
+   * No RTP arrived for the configured inactivity timeout while the bridge was armed (the call
+   * connected, not held by either side). Fired once per silence, from the engine's own
+   * notification (nothing runs in JS per packet); the session ends the call on it.
+   */
+  readonly onDidTimeoutMedia: Event<{ timeoutMs: number }> = this._onDidTimeoutMedia.event;
+  /** Whether the inactivity timeout may run (set by the session: Connected and not held). */
+  private inactivityArmed = false;
+  /** The timeout the engine stream has now (ms, 0 = off). */
+  private appliedInactivityMs = 0;
+
   constructor(private readonly options: MediaBridgeOptions) {
     super();
     this.sdp = this._register(new SdpOfferAnswerHandler({ address: options.address, ports: {} }));
@@ -244,6 +261,43 @@ export class MediaBridge extends Disposable implements SessionDescriptionHandler
     }
   }
 
+  /**
+   * Arms (or disarms) the RTP inactivity timeout: the session arms it while it is Connected and
+   * not held (by us or the far end) and disarms it otherwise, so a held call never times out and
+   * the count starts again from the retrieve. See {@link refreshInactivityTimeout}.
+   */
+  setInactivityArmed(armed: boolean): void {
+    this.inactivityArmed = armed;
+    this.refreshInactivityTimeout();
+  }
+
+  /**
+   * Gives the engine stream the timeout it should have now: the configured one when armed and
+   * no side holds, else 0 (off). Called on arm/disarm, after each negotiation and when
+   * `rtp_inactivity_timeout` changes (the count restarts from the change). One engine update
+   * when the value changes, none otherwise; no-op without a stream; a refusal is logged.
+   */
+  refreshInactivityTimeout(): void {
+    const stream = this._stream;
+    if (!stream?.isOpen) return;
+    const configured = this.configuredInactivityMs();
+    const wanted = this.inactivityArmed && !this.localHold && !this.sdp.remoteHold ? configured : 0;
+    if (wanted === this.appliedInactivityMs) return;
+    try {
+      stream.update({ inactivityTimeoutMs: wanted });
+      this.appliedInactivityMs = wanted;
+      this.options.logger.debug('rtp inactivity timeout', { timeoutMs: wanted });
+    } catch (e) {
+      this.options.logger.warn('rtp inactivity timeout update failed', { error: String(e) });
+    }
+  }
+
+  private configuredInactivityMs(): number {
+    const t = this.options.inactivityTimeoutMs;
+    const ms = typeof t === 'function' ? t() : (t ?? 0);
+    return Number.isFinite(ms) && ms > 0 ? Math.trunc(ms) : 0;
+  }
+
   /** Linear gains (0..16): `send` = microphone volume, `receive` = speaker volume. */
   setGain(gain: { send?: number; receive?: number }): void {
     this.gain = { ...this.gain, ...gain };
@@ -264,9 +318,19 @@ export class MediaBridge extends Disposable implements SessionDescriptionHandler
         direction: 'inactive',
         source: this.source,
         sink: this.sink,
-        ...(this.options.inactivityTimeoutMs ? { inactivityTimeoutMs: this.options.inactivityTimeoutMs } : {}),
+        // No inactivity timeout yet: it is armed once the call is connected (refreshInactivityTimeout).
         ...(policy ? { audioProcessing: audioProcessing(policy) } : {}),
       });
+      const stream = this._stream;
+      this._register(
+        stream.onDidTimeoutReceiving(() => {
+          // A report that crossed a disarm/hold on its way from the media thread is dropped.
+          const timeoutMs = this.appliedInactivityMs;
+          if (timeoutMs <= 0 || !this.inactivityArmed || this.localHold || this.sdp.remoteHold) return;
+          this.options.logger.warn('no RTP received: inactivity timeout', { timeoutMs });
+          this._onDidTimeoutMedia.fire({ timeoutMs });
+        }),
+      );
       if (this._muted) this._stream.setMuted(true);
       if (this.gain.send !== undefined || this.gain.receive !== undefined) this._stream.setGain(this.gain);
     }
@@ -336,6 +400,8 @@ export class MediaBridge extends Disposable implements SessionDescriptionHandler
         cn,
         direction,
       });
+      // A hold or retrieve changes what the inactivity timeout should be (off while held).
+      this.refreshInactivityTimeout();
       this.options.logger.debug('media updated', { codec: codec?.name, remote: `${audio.remoteAddress}:${audio.remotePort}`, direction, srtp: !!audio.crypto, cn: cn?.payloadType });
       this._onDidUpdateMedia.fire({ result, stream });
     } catch (e) {

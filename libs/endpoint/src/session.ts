@@ -50,6 +50,14 @@ export interface SessionStateChangeEvent {
   readonly endCause?: SessionEndCause;
 }
 
+/**
+ * The end cause of a call the endpoint ended because no RTP arrived for
+ * `policy.endpoint.rtp_inactivity_timeout` seconds (a BYE was sent): 408, as the SIP code for
+ * "the other side did not answer in time" (RFC 3261 §21.4.9), with the reason `RTP timeout`
+ * (the words the Genesys SIP Endpoint SDK logs for this disconnect), ended by us.
+ */
+export const RTP_TIMEOUT_END_CAUSE: SessionEndCause = Object.freeze({ code: 408, reason: 'RTP timeout', by: 'local' });
+
 /** DTMF method of `policy.session.dtmf_method`. */
 export type DtmfMethod = 'rfc2833' | 'Info' | 'InbandRtp';
 
@@ -137,6 +145,8 @@ export class Session extends Disposable implements SessionControl {
   private _held = false;
   private _endCause: SessionEndCause | undefined;
   private finalStats: MediaStreamStats | undefined;
+  /** Set when we end the call ourselves for a reason of our own (RTP inactivity). */
+  private localEndCause: SessionEndCause | undefined;
   private consultation: Session | undefined;
   private conferenceMedia: { conference: Conference; local: MediaStream; leg: MediaStream; source: AudioSource; sink: AudioSink } | undefined;
   private readonly _onDidChangeState = this._register(new Emitter<SessionStateChangeEvent>());
@@ -163,6 +173,7 @@ export class Session extends Disposable implements SessionControl {
     this._state = invite.role === 'uac' ? SessionState.InProgress : SessionState.Alerting;
     this._register(invite.onDidChangeState((e) => this.onSipState(e.state, e.cause, e.statusCode, e.reason)));
     this._register(invite.onDidChangeHold((e) => this.setHeld(e.localHold || e.remoteHold)));
+    this._register(bridge.onDidTimeoutMedia((e) => this.onMediaTimeout(e.timeoutMs)));
     this._register(
       invite.onDidReceiveInfo((e) => {
         const digit = parseDtmfInfo(e.contentType, e.body);
@@ -204,6 +215,31 @@ export class Session extends Disposable implements SessionControl {
   }
 
   private readonly dtmfListened = new WeakSet<MediaStream>();
+
+  /** The bridge's inactivity timeout runs only while the call is Connected and not held (either side). */
+  private armInactivity(): void {
+    this.bridge.setInactivityArmed(this._state === SessionState.Connected && !this._held);
+  }
+
+  /**
+   * No RTP for `policy.endpoint.rtp_inactivity_timeout`: the far end is gone (crashed phone,
+   * broken network path), so the call is ended like a hangup (BYE) with the end cause
+   * {@link RTP_TIMEOUT_END_CAUSE}.
+   */
+  private onMediaTimeout(timeoutMs: number): void {
+    if (this._state !== SessionState.Connected || this._held) return;
+    this.host.logger.warn('call ended: no RTP received', { session: this.id, timeoutMs });
+    this.localEndCause = RTP_TIMEOUT_END_CAUSE;
+    void this.invite.bye().catch((e) => this.host.logger.warn('BYE after RTP timeout failed', { session: this.id, error: String(e) }));
+  }
+
+  /**
+   * @internal The endpoint calls this when `policy.endpoint.rtp_inactivity_timeout` changed: the
+   * running call takes the new timeout at once (its count restarts from now; 0 = never).
+   */
+  refreshInactivityTimeout(): void {
+    this.bridge.refreshInactivityTimeout();
+  }
 
   /**
    * @internal The endpoint calls this when `policy.session.dtx_mode` / `vad_level` / `agc_mode`
@@ -427,6 +463,7 @@ export class Session extends Disposable implements SessionControl {
   private setHeld(held: boolean): void {
     if (held === this._held) return;
     this._held = held;
+    this.armInactivity();
     this._onDidChangeHeld.fire({ session: this, held });
   }
 
@@ -449,7 +486,7 @@ export class Session extends Disposable implements SessionControl {
     const c = cause ?? 'disposed';
     const by: 'local' | 'remote' = LOCAL_CAUSES.has(c) ? 'local' : 'remote';
     const code = statusCode ?? (c === 'local-bye' || c === 'remote-bye' ? 200 : 0);
-    this._endCause = { code, reason: reason && c !== 'local-bye' && c !== 'remote-bye' ? reason : c, by };
+    this._endCause = this.localEndCause ?? { code, reason: reason && c !== 'local-bye' && c !== 'remote-bye' ? reason : c, by };
     this.transition(SessionState.Disconnected);
   }
 
@@ -461,6 +498,7 @@ export class Session extends Disposable implements SessionControl {
       return;
     }
     this._state = state;
+    this.armInactivity();
     this.host.logger.info('session state', { session: this.id, from: previous, to: state, ...(this._endCause ? { endCause: this._endCause } : {}) });
     this._onDidChangeState.fire({ session: this, previous, state, ...(state === SessionState.Disconnected && this._endCause ? { endCause: this._endCause } : {}) });
   }

@@ -72,6 +72,8 @@ export class CallWorld extends World {
   readonly levels = new Map<string, number>();
   /** The states each of our sessions went through, by session (its first state included). */
   readonly timelines = new Map<Session, string[]>();
+  /** Log records each actor's desktop received through `registerLogSink` (steps that watch the log fill it). */
+  readonly logs = new Map<string, { level: string; message: string; fields: Record<string, unknown> }[]>();
   /** Work to undo after the scenario, newest first. */
   readonly cleanups: (() => Promise<void> | void)[] = [];
 

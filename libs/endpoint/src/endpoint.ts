@@ -3,6 +3,7 @@
  * configuration, one {@link Connection} per `Connectivity` line, the media engine, and the
  * provider registry (call-control, codec, device, header providers and log sinks).
  */
+import { resolve as resolvePath } from 'node:path';
 import { Disposable, Emitter, ErrorCode, InvalidStateError, SdkError, SinkLogger, nullLogger, type Clock, type Event, type IDisposable, type Logger, type LogRecord, realClock } from '@sip-endpoint/base';
 import { ConfigurationService, createConfig, loadConfigFile, type ConfigurationChangeEvent, type EndpointConfig, type ParsedConfig, type SettingValue } from '@sip-endpoint/config';
 import {
@@ -22,6 +23,7 @@ import type { CallControlProvider, CodecProvider, DeviceProvider, HeaderProvider
 import { createGenesysProvider } from './providers/genesys';
 import { ProviderRegistryImpl } from './providers/registry';
 import { Session, SessionState, type DtmfMethod, type SessionHost, type SessionStateChangeEvent } from './session';
+import { LogFileWriter } from './log-file';
 
 const LOG_LEVEL_ORDER: Readonly<Record<LogRecord['level'], number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50 };
 
@@ -137,7 +139,9 @@ export class Endpoint extends Disposable implements ProviderRegistry {
   readonly engine: MediaEngine;
   private readonly registry: ProviderRegistryImpl;
   private readonly logger: Logger;
-  private readonly logLevelRef: { threshold: number };
+  private readonly logLevelRef: { threshold: number; file?: LogFileWriter };
+  /** Set by dispose(): resolves when the log file (if any) is flushed and closed. */
+  private logFileClosed: Promise<void> = Promise.resolve();
   private readonly _connections: Connection[] = [];
   private readonly _sessions = new Map<string, Session>();
   private _status = EndpointStatus.Inactive;
@@ -180,10 +184,11 @@ export class Endpoint extends Disposable implements ProviderRegistry {
     this.clock = options.clock ?? realClock;
     const base = options.logger ?? nullLogger;
     // Every record goes to the given logger and to the registered log sinks.
-    const ref: { registry?: ProviderRegistryImpl; threshold: number } = { threshold: 0 };
+    const ref: { registry?: ProviderRegistryImpl; threshold: number; file?: LogFileWriter } = { threshold: 0 };
     const fanout = new SinkLogger((r: LogRecord) => {
-      // `system.diagnostics.log_level` (live): records below it reach neither the logger nor the sinks.
+      // `system.diagnostics.log_level` (live): records below it reach neither the logger, the sinks nor the log file.
       if (LOG_LEVEL_ORDER[r.level] < ref.threshold) return;
+      ref.file?.write(r);
       ref.registry?.log(r);
       const fn = base[r.level].bind(base);
       fn(r.message, r.fields);
@@ -195,6 +200,7 @@ export class Endpoint extends Disposable implements ProviderRegistry {
     this.configuration = this._register(new ConfigurationService(parsed, { logger: this.logger }));
     this.logLevelRef = ref;
     ref.threshold = logThreshold(this.configuration.config.system.diagnostics.log_level);
+    this.applyLogFile();
     this._register(this.configuration.onDidChangeConfiguration((e) => this.onConfigChange(e)));
     this.devices = this._register(new EndpointDevices(options.devices ?? {}, this.clock, this.logger.child({ component: 'devices' })));
     this.onDidChangeDevices = this.devices.onDidChangeDevices;
@@ -552,8 +558,46 @@ export class Endpoint extends Disposable implements ProviderRegistry {
     this.configuration.set(key, value);
   }
 
+  /** The log file being written (absolute path), or undefined when the endpoint writes none. */
+  get logFile(): string | undefined {
+    const f = this.logLevelRef.file;
+    return f && !f.hasFailed ? f.path : undefined;
+  }
+
+  /**
+   * `system.diagnostics.enable_logging` / `log_file` / `logger_type` (live): opens, reopens or
+   * closes the endpoint's own log file. Records pass `log_level` first, like every other record.
+   * A file that cannot be opened gives a warning record (to the logger and the sinks) and the
+   * endpoint goes on without it.
+   */
+  private applyLogFile(): void {
+    const d = this.configuration.config.system.diagnostics;
+    const type = String(d.logger_type ?? '').trim().toLowerCase();
+    const path = String(d.log_file ?? '').trim();
+    const ref = this.logLevelRef;
+    const want = d.enable_logging === true && path !== '' && (type === '' || type === 'file');
+    if (d.enable_logging === true && type !== '' && type !== 'file') this.logger.warn('logger_type not supported: no log file is written (only "file" is)', { logger_type: d.logger_type });
+    const current = ref.file;
+    if (want && current && !current.hasFailed && current.path === resolvePath(path)) return;
+    if (current) {
+      // The last line of the old file says why it ends.
+      this.logger.info('log file closed', { file: current.path });
+      ref.file = undefined;
+      void current.close();
+    }
+    if (!want) return;
+    const writer = new LogFileWriter(path, (error) => {
+      if (ref.file === writer) ref.file = undefined;
+      writer.dispose();
+      this.logger.warn('log file cannot be opened: the endpoint goes on without it', { file: writer.path, error: error.message });
+    });
+    ref.file = writer;
+    this.logger.info('log file opened', { file: writer.path, log_level: d.log_level });
+  }
+
   private onConfigChange(e: ConfigurationChangeEvent): void {
     if (e.affects('system.diagnostics.log_level')) this.logLevelRef.threshold = logThreshold(this.configuration.config.system.diagnostics.log_level);
+    if (['enable_logging', 'log_file', 'logger_type'].some((k) => e.affects(`system.diagnostics.${k}`))) this.applyLogFile();
     // Live audio processing: running calls take dtx_mode / vad_level / agc_mode at once (engine update, no renegotiation).
     if (['dtx_mode', 'vad_level', 'agc_mode'].some((k) => e.affects(`policy.session.${k}`))) for (const s of this._sessions.values()) s.refreshAudioProcessing();
     // RTP inactivity (live): running calls take the new timeout at once (their count restarts; 0 = never).
@@ -646,20 +690,24 @@ export class Endpoint extends Disposable implements ProviderRegistry {
 
   /**
    * Hangs up every call, unregisters every line (connections go Unregistering -> ShuttingDown ->
-   * Disabled), then disposes the endpoint and its media engine. Resolves when done; idempotent.
+   * Disabled), then disposes the endpoint and its media engine. Resolves when done (the log file,
+   * when `enable_logging` is on, flushed and closed); idempotent.
    */
   shutdown(): Promise<void> {
     this.shuttingDown ??= (async () => {
       await Promise.all([...this._sessions.values()].map((s) => s.hangup().catch(() => undefined)));
       await Promise.all(this._connections.map((c) => c.shutdown().catch(() => undefined)));
       this.dispose();
+      // The log file is flushed and closed before shutdown() resolves.
+      await this.logFileClosed;
     })();
     return this.shuttingDown;
   }
 
   /**
    * Disposes at once: sessions end without BYE, connections close without unregistering, the
-   * media engine (when owned) closes. Prefer `shutdown()` for a clean end. Idempotent.
+   * media engine (when owned) closes, the log file is ended (its buffered records are still
+   * flushed, in the background). Prefer `shutdown()` for a clean end. Idempotent.
    */
   override dispose(): void {
     if (this.isDisposed) return;
@@ -667,6 +715,10 @@ export class Endpoint extends Disposable implements ProviderRegistry {
     this._sessions.clear();
     for (const c of this._connections) c.dispose();
     super.dispose();
+    // Last: the records of the teardown above are in the file; what is buffered is flushed.
+    const file = this.logLevelRef.file;
+    this.logLevelRef.file = undefined;
+    if (file) this.logFileClosed = file.close();
     if (!(this.options.mediaEngine instanceof MediaEngine)) this.engine.dispose();
     this.updateStatusAfterDispose();
   }

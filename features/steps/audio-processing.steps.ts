@@ -105,7 +105,7 @@ Then(
     assert.ok(base !== undefined, `nobody measured ${speaker}'s level at ${listener} before`);
     const end = Date.now() + Number(seconds) * 1000;
     let level = base;
-    let pcm = new Int16Array(0);
+    let pcm: Int16Array = new Int16Array(0);
     while (Date.now() < end && level - base < Number(db)) {
       pcm = await listenSecond(this, listener, 0);
       level = levelDb(pcm);

@@ -53,8 +53,8 @@ export interface SessionStateChangeEvent {
 /**
  * The end cause of a call the endpoint ended because no RTP arrived for
  * `policy.endpoint.rtp_inactivity_timeout` seconds (a BYE was sent): 408, as the SIP code for
- * "the other side did not answer in time" (RFC 3261 §21.4.9), with the reason `RTP timeout`
- * (the words the Genesys SIP Endpoint SDK logs for this disconnect), ended by us.
+ * "the other side did not answer in time" (RFC 3261 §21.4.9), with the reason `RTP timeout` (a
+ * text a desktop can show as is; no documented Genesys code exists for it that we know of), ended by us.
  */
 export const RTP_TIMEOUT_END_CAUSE: SessionEndCause = Object.freeze({ code: 408, reason: 'RTP timeout', by: 'local' });
 

@@ -249,8 +249,8 @@ const proxySchema = group({
 });
 
 const diagnosticsSection = group({
-  enable_logging: bool(false, 'Write the Genesys-style log.', { applies: 'live' }),
-  logger_type: str('file', 'Log destination type (`file`).', { applies: 'live' }),
+  enable_logging: bool(false, 'The endpoint writes its own log (JSON Lines) to `log_file`, at `log_level`.', { applies: 'live' }),
+  logger_type: str('file', 'Log destination type: `file` (the only type; another writes no file).', { applies: 'live' }),
   log_file: str('SipEndpoint.log', 'Log file path.', { applies: 'live' }),
   log_level: int(3, 0, 4, 'Log level: 0 fatal, 1 error, 2 warning, 3 info, 4 debug.', { applies: 'live' }),
   log_options_provider: str('', 'Extra log options of the provider (opaque string).', { applies: 'live' }),

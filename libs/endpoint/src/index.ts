@@ -13,6 +13,7 @@ export {
   Session,
   SessionState,
   toSessionStatistics,
+  RTP_TIMEOUT_END_CAUSE,
   parseDtmfInfo,
   type SessionEndCause,
   type SessionStateChangeEvent,

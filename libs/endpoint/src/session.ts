@@ -230,7 +230,8 @@ export class Session extends Disposable implements SessionControl {
     if (this._state !== SessionState.Connected || this._held) return;
     this.host.logger.warn('call ended: no RTP received', { session: this.id, timeoutMs });
     this.localEndCause = RTP_TIMEOUT_END_CAUSE;
-    void this.invite.bye().catch((e) => this.host.logger.warn('BYE after RTP timeout failed', { session: this.id, error: String(e) }));
+    // RFC 3326: the BYE says why (the far end's log shows an RTP timeout, not a hang-up).
+    void this.invite.bye('local-bye', { protocol: 'SIP', cause: 408, text: 'RTP timeout' }).catch((e) => this.host.logger.warn('BYE after RTP timeout failed', { session: this.id, error: String(e) }));
   }
 
   /**

@@ -6,16 +6,18 @@
  * our endpoints with `media: false` (it answers with SDP on port 9 and never sends RTP).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ensureNoDisposablesAreLeakedInTestSuite } from '@sip-endpoint/base';
-import { SessionState, type Session } from '../src/index';
-import { RTP_TIMEOUT_END_CAUSE } from '../src/session';
+import { SinkLogger, ensureNoDisposablesAreLeakedInTestSuite, type LogRecord } from '@sip-endpoint/base';
+import { RTP_TIMEOUT_END_CAUSE, SessionState, type Session } from '../src/index';
 import { connect, party, reach, sleep, until, type Party } from './support/endpoints';
 
 /** Alice (media, `timeout` seconds) and a silent Bob (`media: false`). */
-async function silentPair(parties: Party[], timeout: number): Promise<{ alice: Party; bob: Party }> {
+async function silentPair(parties: Party[], timeout: number, bobLog?: LogRecord[]): Promise<{ alice: Party; bob: Party }> {
   const alice = await party('alice', 1000, { policy: { endpoint: { rtp_inactivity_timeout: timeout } } });
   parties.push(alice);
-  const bob = await party('bob', 500, {}, { media: false });
+  // With a log, Bob traces the SIP he receives (log_level 4) so the test can read our BYE.
+  const bob = bobLog
+    ? await party('bob', 500, { system: { diagnostics: { log_level: 4 } } }, { media: false, logger: new SinkLogger((r) => bobLog.push(r), 'trace') })
+    : await party('bob', 500, {}, { media: false });
   parties.push(bob);
   return { alice, bob };
 }
@@ -40,7 +42,8 @@ describe('endpoint: RTP inactivity ends a call', () => {
   });
 
   it('a far end that sends no RTP: the call ends after about the timeout, BYE to the far end, end cause 408 RTP timeout', async () => {
-    const { alice, bob } = await silentPair(parties, 1);
+    const bobLog: LogRecord[] = [];
+    const { alice, bob } = await silentPair(parties, 1, bobLog);
     const { out, inc } = await connect(alice, bob);
     const connectedAt = Date.now();
     const aliceEnd = disconnectedAt(out);
@@ -55,6 +58,9 @@ describe('endpoint: RTP inactivity ends a call', () => {
     // Bob got our BYE: his call ended by the other side.
     await bobEnd;
     expect(inc.endCause).toMatchObject({ by: 'remote', reason: 'remote-bye' });
+    // RFC 3326: the BYE says why.
+    const bye = bobLog.map((r) => (r.message === 'SIP received' ? String(r.fields?.['message'] ?? '') : '')).find((t) => t.startsWith('BYE '));
+    expect(bye).toMatch(/^Reason: SIP;cause=408;text="RTP timeout"\r?$/m);
     // Alice's statistics show the silence: nothing received.
     expect(out.statistics()?.raw.packetsReceived).toBe(0);
   });

@@ -971,8 +971,14 @@ export class InviteSession extends Disposable {
     }
   }
 
-  /** Sends BYE (RFC 3261 §15.1.1) and ends the session; resolves when the BYE transaction ends. */
-  async bye(cause: SessionEndCause = 'local-bye'): Promise<void> {
+  /**
+   * Sends BYE (RFC 3261 §15.1.1) and ends the session; resolves when the BYE transaction ends.
+   *
+   * @param cause how the session's end is reported locally
+   * @param reason an RFC 3326 `Reason` header for the BYE (why the call ends), e.g.
+   *   `{ protocol: 'SIP', cause: 408, text: 'RTP timeout' }`
+   */
+  async bye(cause: SessionEndCause = 'local-bye', reason?: { protocol: 'SIP' | 'Q.850'; cause: number; text?: string }): Promise<void> {
     const d = this._dialog;
     if (!d || this._state === SessionState.Terminated || this._state === SessionState.Terminating) return;
     this.ackWait?.resolve(undefined);
@@ -981,6 +987,12 @@ export class InviteSession extends Disposable {
     this.transition(SessionState.Terminating);
     if (d.state !== DialogState.Terminated) {
       const bye = d.createRequest('BYE');
+      if (reason) {
+        // RFC 3326 §2: Reason: protocol ;cause=N ;text="..."
+        const params = new Map<string, string | null>([['cause', String(reason.cause)]]);
+        if (reason.text !== undefined) params.set('text', `"${reason.text.replace(/["\\\r\n]/g, '')}"`);
+        bye.set(H.Reason, [{ protocol: reason.protocol, params }]);
+      }
       const res = await this.sendInDialog(bye).catch(() => undefined);
       this.end(cause, res?.status, res?.reason);
       return;

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Given, Then } from '@cucumber/cucumber';
-import { dominant, hasProgram, until, withTimeout } from '../support/peers';
+import { dominant, goertzel, hasProgram, until, withTimeout } from '../support/peers';
 import { TONE_OF, TONES, type CallWorld } from '../support/world';
 
 const DUMPCAP = '/usr/bin/dumpcap';
@@ -66,7 +66,7 @@ Then("the call's audio is not encrypted", async function (this: CallWorld) {
 });
 
 /**
- * Captures for about 1.5 s the UDP datagrams Alice's call sends from its RTP port (the port of her
+ * Captures for about a second the UDP datagrams Alice's call sends from its RTP port (the port of her
  * offer: symmetric RTP) and returns their RTP payloads decoded as PCMU (G.711 mu-law).
  */
 async function wireAudio(world: CallWorld, name: string): Promise<{ pcm: Int16Array; packets: number }> {
@@ -77,7 +77,7 @@ async function wireAudio(world: CallWorld, name: string): Promise<{ pcm: Int16Ar
   world.cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'rtp.pcap');
   // -P: classic pcap format; -a duration: stops by itself.
-  const child = spawn(DUMPCAP, ['-i', 'lo', '-P', '-q', '-f', `udp and src host 127.0.0.1 and src port ${port}`, '-a', 'duration:2', '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(DUMPCAP, ['-i', 'lo', '-P', '-q', '-f', `udp and src host 127.0.0.1 and src port ${port}`, '-a', 'duration:1', '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -126,18 +126,39 @@ function ulaw(byte: number): number {
   return u & 0x80 ? 0x84 - t : t - 0x84;
 }
 
+/**
+ * How much of `pcm`'s energy is the tone `hz`, averaged over 20 ms packets (160 samples): about 1
+ * for a pure tone, about 2/160 for noise (encrypted payload decodes to noise), so a chance
+ * resemblance between noise and a tone cannot pass for one.
+ */
+function toneShare(pcm: Int16Array, hz: number): number {
+  const n = 160;
+  let sum = 0;
+  let blocks = 0;
+  for (let off = 0; off + n <= pcm.length; off += n) {
+    const block = pcm.subarray(off, off + n);
+    let energy = 0;
+    for (const v of block) energy += v * v;
+    if (energy === 0) continue;
+    // Goertzel power of a sine of amplitude A over n samples is (A n / 2)^2; its energy is A^2 n / 2.
+    sum += (2 * goertzel(block, 8000, hz)) / (n * energy);
+    blocks++;
+  }
+  return blocks ? sum / blocks : 0;
+}
+
 Then("{actor}'s voice cannot be heard in the audio on the wire", async function (this: CallWorld, name: string) {
   const { pcm, packets } = await wireAudio(this, name);
   assert.ok(packets > 20, `captured only ${packets} RTP packets from ${name}`);
-  const d = dominant(pcm, TONES);
-  // Encrypted payload decodes to noise: no tone stands out, least of all the speaker's.
-  assert.ok(!(d.freq === TONE_OF[name] && d.ratio > 3), `${name}'s ${TONE_OF[name]} Hz tone is audible on the wire (ratio ${d.ratio.toFixed(1)})`);
+  const share = toneShare(pcm, TONE_OF[name] ?? 0);
+  // Encrypted payload decodes to noise: next to none of its energy is the speaker's tone.
+  assert.ok(share < 0.1, `${name}'s ${TONE_OF[name]} Hz tone is audible on the wire (${(share * 100).toFixed(0)} % of the energy)`);
 });
 
 Then("{actor}'s voice can be heard in clear in the audio on the wire", async function (this: CallWorld, name: string) {
   const { pcm, packets } = await wireAudio(this, name);
   assert.ok(packets > 20, `captured only ${packets} RTP packets from ${name}`);
-  const d = dominant(pcm, TONES);
-  assert.equal(d.freq, TONE_OF[name], `the wire carries ${d.freq} Hz, not ${name}'s tone`);
-  assert.ok(d.ratio > 5, `${name}'s tone is not clear on the wire (ratio ${d.ratio.toFixed(1)})`);
+  assert.equal(dominant(pcm, TONES).freq, TONE_OF[name], `the wire carries ${dominant(pcm, TONES).freq} Hz, not ${name}'s tone`);
+  const share = toneShare(pcm, TONE_OF[name] ?? 0);
+  assert.ok(share > 0.5, `${name}'s tone is only ${(share * 100).toFixed(0)} % of the energy on the wire`);
 });

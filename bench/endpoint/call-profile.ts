@@ -13,8 +13,8 @@ import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
-import { NullSink, ToneSource } from '@sip-endpoint/media-native';
-import { createEndpoint, SessionState, type Session } from '@sip-endpoint/endpoint';
+import { SessionState, type Session } from '@sip-endpoint/endpoint';
+import { autoAnsweringEndpoint } from './call-pair';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -156,20 +156,7 @@ async function measure(tag: string): Promise<Snapshot> {
   return { rssKb: m.rss / 1024, heapKb: m.heapUsed / 1024, externalKb: (m.external + m.arrayBuffers) / 1024, spaces, file };
 }
 
-const make = (user: string, ports: [number, number]) =>
-  createEndpoint(
-    {
-      connectivity: [{ user, server: '127.0.0.1:5', protocol: 'UDP' }],
-      proxies: [{ reg_timeout: 0 }],
-      policy: { session: { auto_answer: true } },
-    } as never,
-    {
-      ephemeralPorts: true,
-      listenAddress: '127.0.0.1',
-      mediaEngine: { rtpPortMin: ports[0], rtpPortMax: ports[1] },
-      audio: { createSource: () => new ToneSource({ frequencyHz: 1000 }), createSink: () => new NullSink() },
-    },
-  );
+const make = autoAnsweringEndpoint;
 const a = await make('alice', [41000, 44999]);
 const b = await make('bob', [45000, 48999]);
 const calls: Session[] = [];

@@ -20,8 +20,9 @@
 // the size of V8's new space (the young generation) to show whether it was grown.
 // Usage: node --expose-gc --conditions=@sip-endpoint/source --import tsx bench/endpoint/memory.ts lines 500 5062
 import { getHeapSpaceStatistics } from 'node:v8';
-import { NullSink, NullSource, ToneSource } from '@sip-endpoint/media-native';
+import { NullSink, NullSource } from '@sip-endpoint/media-native';
 import { createEndpoint, ConnectionState, SessionState, type Endpoint, type Session } from '@sip-endpoint/endpoint';
+import { autoAnsweringEndpoint } from './call-pair';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -71,20 +72,7 @@ if (mode === 'lines') {
   const m = await settle();
   console.log(JSON.stringify({ mode, count, ready: endpoint.connections.filter((c) => c.state === ConnectionState.Ready).length, ...m }));
 } else if (mode === 'calls') {
-  const make = (user: string, ports: [number, number]) =>
-    createEndpoint(
-      {
-        connectivity: [{ user, server: '127.0.0.1:5', protocol: 'UDP' }],
-        proxies: [{ reg_timeout: 0 }],
-        policy: { session: { auto_answer: true } },
-      } as never,
-      {
-        ephemeralPorts: true,
-        listenAddress: '127.0.0.1',
-        mediaEngine: { rtpPortMin: ports[0], rtpPortMax: ports[1] },
-        audio: { createSource: () => new ToneSource({ frequencyHz: 1000 }), createSink: () => new NullSink() },
-      },
-    );
+  const make = autoAnsweringEndpoint;
   const a = await make('alice', [41000, 44999]);
   const b = await make('bob', [45000, 48999]);
   endpoints.push(a, b);

@@ -80,9 +80,10 @@ export async function startTlibDemo(options: TlibDemoOptions = {}): Promise<Tlib
     const server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       const m = /^\/agent\/([0-9A-Za-z_.+-]{1,32})$/.exec(path);
-      if (m && dns.includes(m[1]!)) {
+      const dn = m?.[1];
+      if (dn !== undefined && dns.includes(dn)) {
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-        res.end(PAGE.replaceAll('__DN__', m[1]!));
+        res.end(PAGE.replaceAll('__DN__', dn));
       } else if (path === '/') {
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
         res.end(indexPage(dns));

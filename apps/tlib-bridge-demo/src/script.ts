@@ -54,7 +54,7 @@ export async function runScriptedDemo(client: TlibClient, options: ScriptOptions
     steps.push({ title, request, referenceId, events: got.sort((a, b) => client.events.indexOf(a) - client.events.indexOf(b)) });
     return got;
   };
-  const conn = (m: TlibMessage): string => ('connId' in m && m.connId) || '';
+  const conn = (m: TlibMessage | undefined): string => (m && 'connId' in m && m.connId) || '';
 
   for (const dn of ['1001', '1002', '1003']) await step(`register ${dn}`, { request: 'TRegisterAddress', thisDN: dn }, [{ event: 'EventRegistered', thisDN: dn }]);
 
@@ -62,7 +62,7 @@ export async function runScriptedDemo(client: TlibClient, options: ScriptOptions
     { event: 'EventDialing', thisDN: '1001' },
     { event: 'EventRinging', thisDN: '1002' },
   ]);
-  const main = conn(dialing!);
+  const main = conn(dialing);
   await step('1002 answers (TAnswerCall)', { request: 'TAnswerCall', thisDN: '1002', connId: main }, [
     { event: 'EventEstablished', thisDN: '1002' },
     { event: 'EventEstablished', thisDN: '1001' },
@@ -77,7 +77,7 @@ export async function runScriptedDemo(client: TlibClient, options: ScriptOptions
     { event: 'EventDialing', thisDN: '1002' },
     { event: 'EventRinging', thisDN: '1003' },
   ]);
-  const consult = conn(init[2]!);
+  const consult = conn(init[2]);
   await step('1003 answers the consultation (TAnswerCall)', { request: 'TAnswerCall', thisDN: '1003', connId: consult }, [
     { event: 'EventEstablished', thisDN: '1003' },
     { event: 'EventEstablished', thisDN: '1002' },
@@ -96,7 +96,7 @@ export async function runScriptedDemo(client: TlibClient, options: ScriptOptions
     { event: 'EventDialing', thisDN: '1003' },
     { event: 'EventRinging', thisDN: '1002' },
   ]);
-  const conference = conn(conf[2]!);
+  const conference = conn(conf[2]);
   await step('1002 answers (TAnswerCall)', { request: 'TAnswerCall', thisDN: '1002', connId: conference }, [
     { event: 'EventEstablished', thisDN: '1002' },
     { event: 'EventEstablished', thisDN: '1003' },

@@ -42,7 +42,7 @@ export function readRemoteMedia(sdp: string): RemoteMedia {
     if (l.startsWith('c=')) {
       // RFC 4566 §5.7: a media-level c= overrides the session-level one.
       const c = /^c=IN IP[46] (\S+)/.exec(l);
-      if (c && (inAudio || !address)) address = c[1]!;
+      if (c?.[1] && (inAudio || !address)) address = c[1];
       continue;
     }
     if (!inAudio) continue;

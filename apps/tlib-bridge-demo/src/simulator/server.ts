@@ -310,7 +310,7 @@ class SimulatedSipServerImpl extends Disposable implements SimulatedSipServer {
   }
 
   get sipPort(): number {
-    return this.stack.listeningPoints[0]!.port;
+    return this.stack.listeningPoints[0]?.port ?? 0;
   }
 
   get registrarAddress(): string {
@@ -446,7 +446,8 @@ class SimulatedSipServerImpl extends Disposable implements SimulatedSipServer {
     if (party.state !== PartyState.Established && party.state !== PartyState.Held) throw new TlibRequestError(ErrorCode.InvalidState, `TSingleStepTransfer: ${thisDN} is ${party.state}`);
     const remaining = call.live().filter((p) => p !== party);
     if (remaining.length !== 1 || call.suppress > 0) throw new TlibRequestError(ErrorCode.InvalidState, 'TSingleStepTransfer needs a call with exactly one other party');
-    const other = remaining[0]!;
+    const [other] = remaining;
+    if (!other) throw new TlibRequestError(ErrorCode.InvalidState, 'TSingleStepTransfer needs a call with exactly one other party');
     if (otherDN === thisDN || otherDN === other.dn) throw new TlibRequestError(ErrorCode.InvalidArgument, `TSingleStepTransfer: ${otherDN} is already a party of ${connId}`);
     if (other.leg.state !== SessionState.Established) throw new TlibRequestError(ErrorCode.InvalidState, `TSingleStepTransfer: the call with ${other.dn} is not connected`);
     party.pendingRef = options.referenceId;
@@ -600,7 +601,11 @@ class SimulatedSipServerImpl extends Disposable implements SimulatedSipServer {
   private onIncomingInvite(session: InviteSession): void {
     const sdh = this.pendingSdh;
     this.pendingSdh = undefined;
-    const req = session.request!;
+    const req = session.request;
+    if (!req) {
+      session.reject(500);
+      return;
+    }
     const target = req.uri.kind === 'sip' ? (req.uri.user ?? '') : '';
     const from = req.from.uri.kind === 'sip' ? (req.from.uri.user ?? '') : '';
     if (!sdh || !target || !this.contacts.has(target) || !this.contacts.has(from)) {
@@ -994,7 +999,8 @@ class SimulatedSipServerImpl extends Disposable implements SimulatedSipServer {
     } else if (live.length === 1) {
       // The last party does not stay alone in a call: it is released too; a 1pcc caller's INVITE
       // gets the destination's own final status (RFC 3261 §16.7 style: the best response is forwarded).
-      void this.releaseParty(live[0]!, refused ? statusCode : undefined).catch((e: unknown) => this.logger.warn('release failed', { error: String(e) }));
+      const [last] = live;
+      if (last) void this.releaseParty(last, refused ? statusCode : undefined).catch((e: unknown) => this.logger.warn('release failed', { error: String(e) }));
     } else {
       for (const p of live) this.emit('EventPartyDeleted', p, { otherDN: party.dn });
     }

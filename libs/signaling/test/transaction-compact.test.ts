@@ -12,19 +12,11 @@ import {
   type Destination,
   type IncomingAckEvent,
 } from '../src/transaction/index';
-import { on, request, response, SRC_UDP, useHarness } from './transaction-helpers';
+import { on, receiveRequest, request, response, SRC_UDP, useHarness } from './transaction-helpers';
 
 const h = useHarness();
 
-function incoming(req: SipRequest, source = SRC_UDP): AnyServerTransaction {
-  const { layer } = h();
-  let tx: AnyServerTransaction | undefined;
-  const sub = layer.onDidReceiveRequest((e) => (tx = e.transaction));
-  layer.receive(req, source);
-  sub.dispose();
-  if (!tx) throw new Error(`no server transaction for ${req.method}`);
-  return tx;
-}
+const incoming = (req: SipRequest, source = SRC_UDP): AnyServerTransaction => receiveRequest(h().layer, req, source);
 
 /** Bytes of every response sent so far, as text. */
 function sentResponses(): string[] {

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, expect } from 'vitest';
 import { DisposableStore, ensureNoDisposablesAreLeakedInTestSuite, TransportError, VirtualClock, type Event } from '@sip-endpoint/base';
 import { H, SipRequest, SipResponse, type NameAddr, type SipMessage, type SipUri, type Via } from '../src/message/index';
-import { TransactionLayer, type Destination, type TransactionTimers, type TransactionTransport } from '../src/transaction/index';
+import { TransactionLayer, type AnyServerTransaction, type Destination, type TransactionTimers, type TransactionTransport } from '../src/transaction/index';
 
 /** One recorded send. */
 export interface SentRecord {
@@ -129,6 +129,16 @@ let subscriptions: DisposableStore | undefined;
 export function on<T>(event: Event<T>, fn: (e: T) => unknown): void {
   if (!subscriptions) throw new Error('on() used outside a test');
   event(fn, undefined, subscriptions);
+}
+
+/** Delivers `req` to `layer` and returns the server transaction the layer created for it. */
+export function receiveRequest(layer: TransactionLayer, req: SipRequest, source: Destination = SRC_UDP): AnyServerTransaction {
+  let tx: AnyServerTransaction | undefined;
+  const sub = layer.onDidReceiveRequest((e) => (tx = e.transaction));
+  layer.receive(req, source);
+  sub.dispose();
+  if (!tx) throw new Error(`no server transaction for ${req.method}`);
+  return tx;
 }
 
 /** What every test of a transaction suite gets. */

@@ -10,20 +10,12 @@ import {
   type IncomingCancelEvent,
   type Transaction,
 } from '../src/transaction/index';
-import { branch, on, request, response, SRC_TCP, SRC_UDP, useHarness } from './transaction-helpers';
+import { branch, on, receiveRequest, request, response, SRC_TCP, SRC_UDP, useHarness } from './transaction-helpers';
 
 const h = useHarness();
 
 /** Delivers `req` and returns the server transaction the layer created for it. */
-function incoming(req: SipRequest, source = SRC_UDP): AnyServerTransaction {
-  const { layer } = h();
-  let tx: AnyServerTransaction | undefined;
-  const sub = layer.onDidReceiveRequest((e) => (tx = e.transaction));
-  layer.receive(req, source);
-  sub.dispose();
-  if (!tx) throw new Error(`no server transaction for ${req.method}`);
-  return tx;
-}
+const incoming = (req: SipRequest, source = SRC_UDP): AnyServerTransaction => receiveRequest(h().layer, req, source);
 
 function asIst(tx: AnyServerTransaction): InviteServerTransaction {
   if (!(tx instanceof InviteServerTransaction)) throw new Error('not an IST');

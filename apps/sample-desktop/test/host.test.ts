@@ -5,9 +5,33 @@ import WebSocket from 'ws';
 import { ensureNoDisposablesAreLeakedInTestSuite } from '@sip-endpoint/base';
 import { MemorySink, ToneSource, type AudioDeviceInfo } from '@sip-endpoint/endpoint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSampleDesktop, type SampleDesktop } from '../src/start';
+import { startSampleDesktop, type SampleDesktop, type SampleDesktopOptions } from '../src/start';
 import { TestClient } from './support/ws-client';
 import { blocksWithTone, wavLevel, wavSamples } from './support/wav';
+
+/**
+ * A suite's desktop: started once before its tests (options get a fresh record folder), one
+ * WebSocket client per agent in the returned record, everything stopped after the suite, with the
+ * leak check spanning the whole suite (the hosts live that long). `ready` receives the desktop.
+ */
+function desktopForSuite(dirPrefix: string, options: (recordDir: string) => SampleDesktopOptions, ready: (desktop: SampleDesktop) => void): Record<string, TestClient> {
+  ensureNoDisposablesAreLeakedInTestSuite({ beforeEach: beforeAll, afterEach: afterAll });
+  const ui: Record<string, TestClient> = {};
+  let desktop: SampleDesktop | undefined;
+  let dir: string | undefined;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), dirPrefix));
+    desktop = await startSampleDesktop(options(dir));
+    ready(desktop);
+    for (const { agent, host } of desktop.hosts) ui[agent] = await TestClient.connect(host.url);
+  }, 30_000);
+  afterAll(async () => {
+    for (const c of Object.values(ui)) c.close();
+    await desktop?.dispose();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
+  return ui;
+}
 
 /** Indexes of the 200 ms blocks of `x` that carry a tone of `hz` (the order of what was heard). */
 function toneBlocks(x: Int16Array, hz: number): number[] {
@@ -29,23 +53,8 @@ function relayedBetween(desktop: SampleDesktop, dnA: string, dnB: string): numbe
 // every call goes through the simulator's B2BUA and RTP relay, as with a real SIP Server; the
 // server presents the real caller and carries out blind and attended transfers (REFER).
 describe('desktop host against the simulated SIP Server (routing server)', () => {
-  // The hosts live for the whole suite: everything created from its start must be disposed by its end.
-  ensureNoDisposablesAreLeakedInTestSuite({ beforeEach: beforeAll, afterEach: afterAll });
-  let desktop: SampleDesktop;
-  let dir: string;
-  const ui: Record<string, TestClient> = {};
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sample-desktop-host-'));
-    desktop = await startSampleDesktop({ agents: ['2001', '2002', '2003'], routing: 'server', recordDir: dir, ui: 'none', statsIntervalMs: 250 });
-    for (const { agent, host } of desktop.hosts) ui[agent] = await TestClient.connect(host.url);
-  }, 30_000);
-
-  afterAll(async () => {
-    for (const c of Object.values(ui)) c.close();
-    await desktop?.dispose();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  }, 30_000);
+  let desktop!: SampleDesktop;
+  const ui = desktopForSuite('sample-desktop-host-', (dir) => ({ agents: ['2001', '2002', '2003'], routing: 'server', recordDir: dir, ui: 'none', statsIntervalMs: 250 }), (d) => (desktop = d));
 
   it('reports each agent registered on its line at the simulator', () => {
     for (const agent of ['2001', '2002', '2003']) {
@@ -239,23 +248,8 @@ describe('desktop host against the simulated SIP Server (routing server)', () =>
 // routing 'direct': the simulator is only the registrar and the directory; a DN is called at the
 // contact it registered, and a transfer goes peer to peer (no B2BUA call, nothing relayed).
 describe('desktop host with peer-to-peer calls (routing direct)', () => {
-  // The hosts live for the whole suite: everything created from its start must be disposed by its end.
-  ensureNoDisposablesAreLeakedInTestSuite({ beforeEach: beforeAll, afterEach: afterAll });
-  let desktop: SampleDesktop;
-  let dir: string;
-  const ui: Record<string, TestClient> = {};
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sample-desktop-direct-'));
-    desktop = await startSampleDesktop({ agents: ['3001', '3002', '3003'], routing: 'direct', recordDir: dir, ui: 'none', statsIntervalMs: 250 });
-    for (const { agent, host } of desktop.hosts) ui[agent] = await TestClient.connect(host.url);
-  }, 30_000);
-
-  afterAll(async () => {
-    for (const c of Object.values(ui)) c.close();
-    await desktop?.dispose();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  }, 30_000);
+  let desktop!: SampleDesktop;
+  const ui = desktopForSuite('sample-desktop-direct-', (dir) => ({ agents: ['3001', '3002', '3003'], routing: 'direct', recordDir: dir, ui: 'none', statsIntervalMs: 250 }), (d) => (desktop = d));
 
   it('calls 3002 at its registered contact, then 3002 transfers 3001 to 3003 (blind, peer to peer)', async () => {
     const a = ui['3001']!;
@@ -294,19 +288,14 @@ describe('desktop host with peer-to-peer calls (routing direct)', () => {
 // Sound cards follow the endpoint's device enumeration, injected here (EndpointOptions.devices):
 // 4001 has a "USB Headset" whose microphone is a 1300 Hz tone and whose speaker is a memory sink.
 describe('desktop host: sound cards plugged and unplugged, a selection applied to the running call', () => {
-  // The hosts live for the whole suite: everything created from its start must be disposed by its end.
-  ensureNoDisposablesAreLeakedInTestSuite({ beforeEach: beforeAll, afterEach: afterAll });
   const HEADSET: AudioDeviceInfo = { name: 'hw:CARD=Headset,DEV=0', description: 'USB Headset', input: true, output: true };
   const CARD = `card:${HEADSET.name}`;
   let present: AudioDeviceInfo[] = [HEADSET];
   const opened: { sources: number; sinks: MemorySink[] } = { sources: 0, sinks: [] };
-  let desktop: SampleDesktop;
-  let dir: string;
-  const ui: Record<string, TestClient> = {};
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sample-desktop-devices-'));
-    desktop = await startSampleDesktop({
+  let desktop!: SampleDesktop;
+  const ui = desktopForSuite(
+    'sample-desktop-devices-',
+    (dir) => ({
       agents: ['4001', '4002'],
       recordDir: dir,
       ui: 'none',
@@ -328,15 +317,9 @@ describe('desktop host: sound cards plugged and unplugged, a selection applied t
               pollIntervalMs: 0,
             }
           : undefined,
-    });
-    for (const { agent, host } of desktop.hosts) ui[agent] = await TestClient.connect(host.url);
-  }, 30_000);
-
-  afterAll(async () => {
-    for (const c of Object.values(ui)) c.close();
-    await desktop?.dispose();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  }, 30_000);
+    }),
+    (d) => (desktop = d),
+  );
 
   it('lists the headset, moves a call onto it and off it when unplugged, and lists it again when plugged back', async () => {
     const a = ui['4001']!;

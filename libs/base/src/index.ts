@@ -28,6 +28,6 @@ export {
   type ConfigIssue,
   isSdkError,
 } from './errors';
-export { type Logger, type LogLevel, type LogFields, type LogRecord, type LogSink, nullLogger, SinkLogger, consoleSink } from './logger';
+export { type Logger, type LogLevel, type LogFields, type LogRecord, type LogSink, nullLogger, SinkLogger, consoleSink, LOG_LEVEL_ORDER } from './logger';
 export { type Clock, type TimerHandle, RealClock, VirtualClock, realClock } from './clock';
 export { ensureNoDisposablesAreLeakedInTestSuite, type TestHooks } from './testing';

@@ -7,7 +7,8 @@
 /** Severity, lowest first. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
-const LEVEL_ORDER: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50 };
+/** The levels in order, lowest first: a record passes a threshold level when its number is at least the threshold's. */
+export const LOG_LEVEL_ORDER: Readonly<Record<LogLevel, number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50 };
 
 /** Structured fields attached to a log line. */
 export type LogFields = Record<string, unknown>;
@@ -61,7 +62,7 @@ export class SinkLogger implements Logger {
   ) {}
 
   private log(level: LogLevel, message: string, fields?: LogFields): void {
-    if (LEVEL_ORDER[level] < LEVEL_ORDER[this.level]) return;
+    if (LOG_LEVEL_ORDER[level] < LOG_LEVEL_ORDER[this.level]) return;
     try {
       this.sink({ level, message, fields: fields ? { ...this.fields, ...fields } : this.fields, time: Date.now() });
     } catch {
@@ -90,7 +91,7 @@ export class SinkLogger implements Logger {
 
   /** Whether records at `level` reach the sink. */
   isEnabled(level: LogLevel): boolean {
-    return LEVEL_ORDER[level] >= LEVEL_ORDER[this.level];
+    return LOG_LEVEL_ORDER[level] >= LOG_LEVEL_ORDER[this.level];
   }
 }
 

@@ -4,7 +4,7 @@
  * provider registry (call-control, codec, device, header providers and log sinks).
  */
 import { resolve as resolvePath } from 'node:path';
-import { Disposable, Emitter, ErrorCode, InvalidStateError, SdkError, SinkLogger, nullLogger, type Clock, type Event, type IDisposable, type Logger, type LogRecord, realClock } from '@sip-endpoint/base';
+import { Disposable, Emitter, ErrorCode, InvalidStateError, LOG_LEVEL_ORDER, SdkError, SinkLogger, nullLogger, type Clock, type Event, type IDisposable, type Logger, type LogRecord, realClock } from '@sip-endpoint/base';
 import { ConfigurationService, createConfig, loadConfigFile, type ConfigurationChangeEvent, type EndpointConfig, type ParsedConfig, type SettingValue } from '@sip-endpoint/config';
 import {
   MediaEngine,
@@ -24,8 +24,6 @@ import { createGenesysProvider } from './providers/genesys';
 import { ProviderRegistryImpl } from './providers/registry';
 import { Session, SessionState, type DtmfMethod, type SessionHost, type SessionStateChangeEvent } from './session';
 import { LogFileWriter } from './log-file';
-
-const LOG_LEVEL_ORDER: Readonly<Record<LogRecord['level'], number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50 };
 
 /**
  * The lowest record level passed on for a Genesys `log_level` (0 fatal, 1 error, 2 warning,
